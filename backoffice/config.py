@@ -1,0 +1,138 @@
+"""One settings object for the whole product.
+
+Every part reads its configuration from :class:`Settings`. Values come, in rising priority, from
+the embedded defaults below, an optional TOML file (``BACKOFFICE_CONFIG`` or ``./backoffice.toml``)
+and environment variables prefixed ``BACKOFFICE_`` (nested parts with ``__``, e.g.
+``BACKOFFICE_OCR__TIMEOUT_SECONDS=60``).
+
+The embedded defaults run on one machine with zero set-up: a SQLite catalog and a local archive
+folder under ``./var/``. Production points the same code at PostgreSQL and S3 purely by URL
+(``postgresql+psycopg://…``, ``s3://bucket/prefix``); there is no code fork between the two.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_VAR = Path("var")
+
+
+class S3Settings(BaseModel):
+    """Connection details for an S3-compatible archive (used when ``archive_url`` is ``s3://``)."""
+
+    endpoint_url: str | None = None
+    region: str = "eu-central-1"
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
+    object_lock: bool = False
+    """Use S3 Object Lock (compliance mode) for originals; the bucket must be versioned."""
+
+
+class OcrSettings(BaseModel):
+    """How pages become text."""
+
+    languages: str = "deu+eng"
+    dpi: int = 300
+    """Resolution at which pages without a usable text layer are rendered for OCR."""
+    timeout_seconds: float = 120.0
+    """Per-page tesseract time limit; a page over it is recorded as failed, not the document."""
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    min_layer_quality: float = 0.6
+    """Share of plausible word characters a text layer needs before it is trusted over OCR."""
+
+
+class IntakeSettings(BaseModel):
+    """Limits and switches for taking in post."""
+
+    max_file_bytes: int = 200 * 1024 * 1024
+    max_pages: int = 1000
+    """A PDF with more pages is quarantined with a readable reason instead of processed."""
+    drop_blank_pages: bool = True
+    max_image_pixels: int = 120_000_000
+    """Pillow's decompression-bomb limit, set deliberately (about 40x30 cm at 600 dpi)."""
+
+
+class UnderstandSettings(BaseModel):
+    """Thresholds below which the machine asks staff instead of guessing."""
+
+    review_threshold: float = 0.80
+    routing_threshold: float = 0.85
+    model_dir: Path | None = None
+    """Trained classifier pipeline; ``None`` means the one shipped in ``models/``."""
+
+
+class Settings(BaseSettings):
+    """All configuration of one Backoffice installation."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BACKOFFICE_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    var_dir: Path = DEFAULT_VAR
+    catalog_url: str = ""
+    """SQLAlchemy URL. Empty means ``sqlite:///<var_dir>/catalog.sqlite``."""
+    archive_url: str = ""
+    """``file:///path``, a plain path, or ``s3://bucket/prefix``. Empty means ``<var_dir>/archive``."""
+    s3: S3Settings = Field(default_factory=S3Settings)
+    ocr: OcrSettings = Field(default_factory=OcrSettings)
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    understand: UnderstandSettings = Field(default_factory=UnderstandSettings)
+    flow_workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    """Documents processed at once by the intake flow."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("BACKOFFICE_CONFIG", "backoffice.toml"))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    @property
+    def resolved_catalog_url(self) -> str:
+        """The catalog URL with the embedded default filled in."""
+        if self.catalog_url:
+            return self.catalog_url
+        return f"sqlite:///{(self.var_dir / 'catalog.sqlite').resolve()}"
+
+    @property
+    def resolved_archive_url(self) -> str:
+        """The archive URL with the embedded default filled in."""
+        if self.archive_url:
+            return self.archive_url
+        return str((self.var_dir / "archive").resolve())
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.var_dir / "quarantine"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Fresh settings with explicit overrides (tests and the CLI's ``--var`` option)."""
+    return Settings(**overrides)
