@@ -1,0 +1,357 @@
+"""The ``backoffice`` command: what staff and operators type.
+
+Commands are thin: they build a :class:`~backoffice.pipeline.Context` from the settings and call
+domain functions, or start the Prefect intake flow. Progress bars follow the catalog (the record
+of truth) rather than Prefect's events, so they show the same whether the flow runs in this
+process or on workers elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+
+from backoffice.config import Settings
+from backoffice.models import Client, Document, DocumentStatus
+
+app = typer.Typer(help="Backoffice: Post, Archiv und Buchhaltung für kleine Firmen.", no_args_is_help=True)
+clients_app = typer.Typer(help="Mandanten verwalten.", no_args_is_help=True)
+documents_app = typer.Typer(help="Dokumente ansehen.", no_args_is_help=True)
+quarantine_app = typer.Typer(help="Nicht verarbeitbare Eingänge ansehen und erneut versuchen.", no_args_is_help=True)
+audit_app = typer.Typer(help="Prüfprotokoll.", no_args_is_help=True)
+samples_app = typer.Typer(help="Beispielpost erzeugen.", no_args_is_help=True)
+app.add_typer(clients_app, name="clients")
+app.add_typer(documents_app, name="documents")
+app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(audit_app, name="audit")
+app.add_typer(samples_app, name="samples")
+
+console = Console()
+VarOption = Annotated[Path | None, typer.Option("--var", help="Datenordner (Standard: ./var).")]
+
+
+def _settings(var: Path | None) -> Settings:
+    return Settings(var_dir=var) if var else Settings()
+
+
+def _context(var: Path | None) -> Any:
+    from backoffice.context import Context
+
+    return Context.from_settings(_settings(var))
+
+
+FINISHED = (
+    DocumentStatus.FILED,
+    DocumentStatus.UNASSIGNED,
+    DocumentStatus.QUARANTINED,
+)
+
+
+@contextmanager
+def _catalog_progress(ctx: Any, label: str) -> Iterator[None]:
+    """A progress bar over the documents of the catalog while the block runs."""
+    stop = threading.Event()
+    with ctx.catalog.session() as session:
+        done_before = session.scalar(
+            select(func.count()).select_from(Document).where(Document.status.in_(FINISHED))
+        ) or 0
+
+    def poll(progress: Progress, task_id: Any) -> None:
+        while not stop.is_set():
+            with ctx.catalog.session() as session:
+                total = session.scalar(select(func.count()).select_from(Document)) or 0
+                done = session.scalar(
+                    select(func.count()).select_from(Document).where(Document.status.in_(FINISHED))
+                ) or 0
+            progress.update(task_id, total=max(0, total - done_before), completed=done - done_before)
+            stop.wait(0.5)
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task_id = progress.add_task(label, total=None)
+        thread = threading.Thread(target=poll, args=(progress, task_id), daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+            with ctx.catalog.session() as session:
+                total = session.scalar(select(func.count()).select_from(Document)) or 0
+            progress.update(task_id, total=total - done_before, completed=total - done_before)
+
+
+def _run_intake(ctx: Any, path: Path | None, *, use_prefect: bool, client_hint: str | None, source: str) -> list[dict[str, Any]]:
+    if use_prefect:
+        from flows.runtime import configure_environment
+
+        configure_environment(ctx.settings.var_dir)
+        from flows.intake import run_intake
+
+        with _catalog_progress(ctx, "Dokumente"):
+            result: list[dict[str, Any]] = run_intake(path, ctx.settings, source=source, client_hint=client_hint)
+        return result
+    from backoffice.pipeline import run_batch
+
+    with _catalog_progress(ctx, "Dokumente"):
+        return [o.as_dict() for o in run_batch(ctx, path, source=source, client_hint=client_hint)]
+
+
+def print_summary(outcomes: list[dict[str, Any]]) -> None:
+    """The per-document table staff look at after a batch."""
+    table = Table(title="Eingangspost", show_lines=False)
+    for col in ("Nr", "Mandant", "Art", "Sicherheit", "Wichtige Felder", "Ablage", "Wiedervorlage"):
+        table.add_column(col, overflow="fold")
+    for o in sorted(outcomes, key=lambda o: o["document_id"]):
+        fields = "\n".join(f"{k}: {v}" for k, v in o["key_fields"].items())
+        conf = f"{o['confidence']:.0%}" if o.get("confidence") is not None else "–"
+        state = o["archive_key"] or "–"
+        if o["status"] != "filed":
+            state = f"[yellow]{o['status']}[/]" + (f": {o['error']}" if o.get("error") else "")
+        follow = "\n".join(o["followups"]) or "–"
+        if o.get("needs_review"):
+            follow += "\n[yellow]Prüfen[/]"
+        table.add_row(str(o["document_id"]), o["client"] or "?", o["doc_type"] or "?", conf, fields, state, follow)
+    console.print(table)
+
+
+@app.command()
+def demo(
+    var: VarOption = None,
+    documents: Annotated[int, typer.Option(help="Anzahl Beispieldokumente.")] = 12,
+    seed: Annotated[int, typer.Option(help="Zufallsstartwert der Beispielpost.")] = 1,
+    prefect: Annotated[bool, typer.Option(help="Über den Prefect-Flow verarbeiten.")] = True,
+) -> None:
+    """Beispielpost für drei Mandanten erzeugen und komplett verarbeiten."""
+    from backoffice.pipeline import seed_clients
+    from backoffice.samples import DEMO_CLIENTS, generate
+
+    ctx = _context(var)
+    started = time.perf_counter()
+    seed_clients(ctx, DEMO_CLIENTS)
+    out = ctx.settings.var_dir / "demo" / f"post-seed{seed}-n{documents}"
+    if not (out / "ground_truth.json").exists():
+        with console.status("Erzeuge Beispielpost …"):
+            generate(out, seed=seed, n_documents=documents)
+    console.print(f"Beispielpost: {out}/batches (gescannte Stapel mit Trennblättern)")
+    outcomes = _run_intake(ctx, out / "batches", use_prefect=prefect, client_hint=None, source="folder")
+    print_summary(outcomes)
+    elapsed = time.perf_counter() - started
+    filed = sum(1 for o in outcomes if o["status"] == "filed")
+    console.print(
+        f"{len(outcomes)} Dokumente in {elapsed:.1f} s verarbeitet, {filed} abgelegt, "
+        f"{sum(1 for o in outcomes if o['needs_review'])} zur Prüfung."
+    )
+    console.print(
+        f"Archiv: {ctx.store.url}  ·  Katalog: {ctx.settings.resolved_catalog_url}\n"
+        "Ansehen: [bold]backoffice documents list[/] und [bold]backoffice documents show NR[/]"
+    )
+
+
+@app.command()
+def intake(
+    path: Annotated[Path, typer.Argument(exists=True, help="Datei oder Ordner mit Post.")],
+    client: Annotated[str | None, typer.Option("--client", help="Mandantenkürzel, falls bekannt.")] = None,
+    prefect: Annotated[bool, typer.Option(help="Über den Prefect-Flow verarbeiten.")] = True,
+    var: VarOption = None,
+) -> None:
+    """Dateien oder einen Ordner einlesen und verarbeiten."""
+    ctx = _context(var)
+    outcomes = _run_intake(ctx, path, use_prefect=prefect, client_hint=client, source="cli")
+    print_summary(outcomes)
+
+
+@samples_app.command("generate")
+def samples_generate(
+    out: Annotated[Path, typer.Argument(help="Zielordner.")],
+    seed: int = 1,
+    documents: int = 12,
+    scanned: bool = True,
+) -> None:
+    """Beispielpost mit Sollwerten (ground_truth.json) erzeugen."""
+    from backoffice.samples import generate
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task_id = progress.add_task("Dokumente", total=documents)
+        result = generate(
+            out,
+            seed=seed,
+            n_documents=documents,
+            scanned=scanned,
+            progress=lambda done, total: progress.update(task_id, completed=done, total=total),
+        )
+    console.print(f"{len(result.documents)} Dokumente, {len(result.batches)} Stapel, {len(result.emails)} E-Mails in {out}")
+
+
+@app.command("separator-sheet")
+def separator_sheet(
+    out: Annotated[Path, typer.Option("-o", "--out", help="PDF-Datei.")] = Path("trennblatt.pdf"),
+    client: Annotated[str | None, typer.Option("--client", help="Mandantenkürzel auf dem Blatt.")] = None,
+) -> None:
+    """Ein Trennblatt (QR-Code) zum Ausdrucken erzeugen."""
+    from backoffice.intake.separator import make_separator_sheet
+
+    out.write_bytes(make_separator_sheet(client))
+    console.print(f"Trennblatt geschrieben: {out}")
+
+
+@clients_app.command("list")
+def clients_list(var: VarOption = None) -> None:
+    """Alle Mandanten."""
+    ctx = _context(var)
+    table = Table("Kürzel", "Name", "Ort", "E-Mail", "Dokumente")
+    with ctx.catalog.session() as session:
+        for client in session.scalars(select(Client).order_by(Client.code)):
+            count = session.scalar(select(func.count()).select_from(Document).where(Document.client_id == client.id))
+            table.add_row(client.code, client.name, f"{client.zip or ''} {client.city or ''}", client.email or "", str(count))
+    console.print(table)
+
+
+@clients_app.command("add")
+def clients_add(
+    code: str,
+    name: str,
+    street: Annotated[str | None, typer.Option()] = None,
+    zip_code: Annotated[str | None, typer.Option("--zip")] = None,
+    city: Annotated[str | None, typer.Option()] = None,
+    email: Annotated[str | None, typer.Option()] = None,
+    alias: Annotated[list[str] | None, typer.Option(help="Weitere Schreibweise (mehrfach).")] = None,
+    var: VarOption = None,
+) -> None:
+    """Einen Mandanten anlegen."""
+    from backoffice.archive.audit import record_event
+
+    ctx = _context(var)
+    with ctx.catalog.session() as session:
+        if session.scalar(select(Client).where(Client.code == code)):
+            raise typer.BadParameter(f"Mandant {code} gibt es schon.")
+        client = Client(code=code, name=name, street=street, zip=zip_code, city=city, email=email, aliases=alias or [], customer_numbers=[])
+        session.add(client)
+        session.flush()
+        record_event(session, actor="cli", action="client.created", client_id=client.id, detail={"code": code})
+    console.print(f"Mandant {code} angelegt.")
+
+
+@clients_app.command("demo")
+def clients_demo(var: VarOption = None) -> None:
+    """Die drei Beispielmandanten anlegen."""
+    from backoffice.pipeline import seed_clients
+    from backoffice.samples import DEMO_CLIENTS
+
+    console.print(f"{seed_clients(_context(var), DEMO_CLIENTS)} Mandanten angelegt.")
+
+
+@documents_app.command("list")
+def documents_list(
+    client: Annotated[str | None, typer.Option("--client")] = None,
+    status: Annotated[str | None, typer.Option("--status")] = None,
+    review: Annotated[bool, typer.Option("--review", help="Nur zu prüfende.")] = False,
+    var: VarOption = None,
+) -> None:
+    """Dokumente im Katalog."""
+    ctx = _context(var)
+    table = Table("Nr", "Mandant", "Art", "Sicherheit", "Titel", "Datum", "Status")
+    with ctx.catalog.session() as session:
+        query = select(Document).order_by(Document.id)
+        if client:
+            query = query.join(Client, Document.client_id == Client.id).where(Client.code == client)
+        if status:
+            query = query.where(Document.status == DocumentStatus(status))
+        if review:
+            query = query.where(Document.needs_review.is_(True))
+        for doc in session.scalars(query):
+            table.add_row(
+                str(doc.id),
+                doc.client.code if doc.client else "?",
+                doc.doc_type.value,
+                f"{doc.type_confidence:.0%}" if doc.type_confidence is not None else "–",
+                doc.title or "",
+                doc.doc_date.isoformat() if doc.doc_date else "",
+                doc.status.value + (" · prüfen" if doc.needs_review else ""),
+            )
+    console.print(table)
+
+
+@documents_app.command("show")
+def documents_show(document_id: int, var: VarOption = None) -> None:
+    """Ein Dokument mit Feldern, Ablage und Wiedervorlagen."""
+    from backoffice.models import FollowUp
+
+    ctx = _context(var)
+    with ctx.catalog.session() as session:
+        doc = session.get(Document, document_id)
+        if doc is None:
+            raise typer.BadParameter(f"Kein Dokument {document_id}.")
+        console.print(f"[bold]{doc.title or 'Dokument'}[/] (Nr {doc.id})")
+        console.print(f"Mandant: {doc.client.name if doc.client else '?'}  ·  Absender: {doc.correspondent.name if doc.correspondent else '?'}")
+        console.print(f"Art: {doc.doc_type.value} ({doc.type_confidence or 0:.0%})  ·  Status: {doc.status.value}  ·  Seiten: {doc.page_count} ({doc.text_source})")
+        console.print(f"Original: {doc.original_key}\nDurchsuchbar: {doc.searchable_key}\nAufbewahren bis: {doc.retain_until}")
+        if doc.flags:
+            console.print("[yellow]Hinweise:[/] " + "; ".join(doc.flags))
+        table = Table("Feld", "Wert", "Sicherheit", "Quelle", "Seite")
+        for f in doc.fields:
+            table.add_row(f.name, f.value, f"{f.confidence:.0%}", f.source, str(f.page or ""))
+        console.print(table)
+        for fu in session.scalars(select(FollowUp).where(FollowUp.document_id == doc.id)):
+            console.print(f"Wiedervorlage: {fu.kind.value} {fu.due_date or ''} {fu.amount or ''} {fu.note or ''}")
+
+
+@quarantine_app.command("list")
+def quarantine_list(var: VarOption = None) -> None:
+    """Offene Quarantäne-Einträge mit Grund."""
+    from backoffice.intake.quarantine import open_entries
+
+    table = Table("Nr", "Eingang", "Dokument", "Quelle", "Grund")
+    for e in open_entries(_context(var).catalog):
+        table.add_row(str(e.id), str(e.intake_id or ""), str(e.document_id or ""), e.source_ref or "", e.reason)
+    console.print(table)
+
+
+@quarantine_app.command("retry")
+def quarantine_retry(
+    entry_id: int,
+    prefect: Annotated[bool, typer.Option(help="Über den Prefect-Flow verarbeiten.")] = False,
+    var: VarOption = None,
+) -> None:
+    """Einen Eintrag freigeben und erneut verarbeiten."""
+    from backoffice.intake.quarantine import release
+
+    ctx = _context(var)
+    release(ctx.catalog, entry_id)
+    print_summary(_run_intake(ctx, None, use_prefect=prefect, client_hint=None, source="retry"))
+
+
+@audit_app.command("verify")
+def audit_verify(var: VarOption = None) -> None:
+    """Die Hash-Kette des Prüfprotokolls vollständig prüfen."""
+    from backoffice.archive.audit import verify_chain
+
+    ctx = _context(var)
+    with ctx.catalog.session() as session:
+        report = verify_chain(session)
+    if report.ok:
+        console.print(f"[green]Prüfprotokoll unversehrt[/] ({report.events} Einträge).")
+        return
+    console.print(f"[red]Prüfprotokoll verletzt[/] bei Eintrag {report.first_bad_id}: {report.problem}")
+    raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover - entry point
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,364 @@
+"""The catalog schema: what the office service knows about every piece of post.
+
+The catalog is the record of truth. Prefect only executes; every stage of a document's way
+through the house writes its outcome here, so any worker can resume where another stopped.
+The archive objects (originals, searchable PDFs) live in object storage and are referenced by key.
+
+Tenant isolation is structural: every row that belongs to a client carries ``client_id``.
+The schema runs unchanged on SQLite (embedded default) and PostgreSQL (production); types are
+chosen from SQLAlchemy's portable set and migrations live in ``backoffice/migrations``.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now; one place so tests can reason about it."""
+    return datetime.now(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    """Enums stored as their readable values in a plain string column (portable, greppable)."""
+    return Enum(
+        cls,
+        native_enum=False,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    """Declarative base with deterministic constraint names (needed for SQLite batch migrations)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Role(enum.StrEnum):
+    STAFF = "staff"
+    CLIENT = "client"
+    ACCOUNTANT = "accountant"
+
+
+class IntakeStatus(enum.StrEnum):
+    """Where a received original stands. ``received`` is written before any processing."""
+
+    RECEIVED = "received"
+    SPLIT = "split"
+    DUPLICATE = "duplicate"
+    QUARANTINED = "quarantined"
+
+
+class DocumentStatus(enum.StrEnum):
+    """A document's stage. Each value is reached only after the stage's outcome is stored."""
+
+    NEW = "new"
+    TEXT = "text"
+    UNDERSTOOD = "understood"
+    FILED = "filed"
+    UNASSIGNED = "unassigned"
+    """No client could be determined: not filed until staff assign one."""
+    QUARANTINED = "quarantined"
+
+
+class DocType(enum.StrEnum):
+    INVOICE = "invoice"
+    REMINDER = "reminder"
+    LETTER = "letter"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class FollowUpKind(enum.StrEnum):
+    PAYABLE = "payable"
+    REMINDER = "reminder"
+    """An incoming Mahnung: escalates the payable it refers to."""
+    REPLY = "reply"
+    """A letter that asks for something, with its deadline."""
+    RECEIVABLE = "receivable"
+    """The client's own outgoing invoice, watched for dunning."""
+    REVIEW = "review"
+
+
+class FollowUpStatus(enum.StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Client(Base):
+    """A client firm of the office service: the recipient of the post we file."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    street: Mapped[str | None] = mapped_column(String(200))
+    zip: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(200))
+    aliases: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    customer_numbers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    vat_id: Mapped[str | None] = mapped_column(String(20))
+    iban: Mapped[str | None] = mapped_column(String(34))
+    chart: Mapped[str] = mapped_column(String(2), default="03")
+    """Kontenrahmen: ``03`` (SKR03) or ``04`` (SKR04)."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    clients: Mapped[list[Client]] = relationship(secondary="user_clients")
+
+
+class UserClient(Base):
+    """Which clients a user may see (one for a client user, several for an accountant)."""
+
+    __tablename__ = "user_clients"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_id: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Correspondent(Base):
+    """Someone who writes to a client (supplier, authority, landlord …), per client."""
+
+    __tablename__ = "correspondents"
+    __table_args__ = (UniqueConstraint("client_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    vat_id: Mapped[str | None] = mapped_column(String(20))
+    iban: Mapped[str | None] = mapped_column(String(34))
+    email_domain: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Intake(Base):
+    """A received original exactly as it arrived (a scanner batch, an e-mail attachment …).
+
+    Written, together with the stored object, before anything else happens to it; ``sha256``
+    makes re-delivery of the same bytes a recorded duplicate instead of a second document.
+    """
+
+    __tablename__ = "intakes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(32))
+    """``folder``, ``cli``, ``email``, ``upload`` …"""
+    source_ref: Mapped[str | None] = mapped_column(String(1000))
+    filename: Mapped[str | None] = mapped_column(String(500))
+    media_type: Mapped[str | None] = mapped_column(String(100))
+    storage_key: Mapped[str] = mapped_column(String(500))
+    status: Mapped[IntakeStatus] = mapped_column(
+        _enum(IntakeStatus), default=IntakeStatus.RECEIVED
+    )
+    client_hint: Mapped[str | None] = mapped_column(String(32))
+    """Client code known from where it came (mailbox, upload by a client), if any."""
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    redeliveries: Mapped[int] = mapped_column(Integer, default=0)
+    """How often the same bytes arrived again after the first time."""
+
+    documents: Mapped[list[Document]] = relationship(back_populates="intake")
+
+
+class Document(Base):
+    """One piece of post (a letter, an invoice …) cut out of an intake."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("intake_id", "first_page"),
+        Index("ix_documents_client_status", "client_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    intake_id: Mapped[int] = mapped_column(ForeignKey("intakes.id"), index=True)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
+    correspondent_id: Mapped[int | None] = mapped_column(ForeignKey("correspondents.id"))
+    first_page: Mapped[int] = mapped_column(Integer)
+    """1-based page of the intake where this document starts (with ``intake_id`` its identity)."""
+    page_count: Mapped[int] = mapped_column(Integer)
+    pages: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """The intake's page numbers of this document, in order (separators and blanks removed)."""
+    client_hint: Mapped[str | None] = mapped_column(String(32))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    """Hash of this document's own PDF (the pages cut from the intake)."""
+    status: Mapped[DocumentStatus] = mapped_column(
+        _enum(DocumentStatus), default=DocumentStatus.NEW
+    )
+    doc_type: Mapped[DocType] = mapped_column(
+        _enum(DocType), default=DocType.UNKNOWN
+    )
+    subtype: Mapped[str | None] = mapped_column(String(32))
+    type_confidence: Mapped[float | None] = mapped_column(Float)
+    type_scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    route_confidence: Mapped[float | None] = mapped_column(Float)
+    route_reason: Mapped[str | None] = mapped_column(String(500))
+    title: Mapped[str | None] = mapped_column(String(300))
+    doc_date: Mapped[date | None] = mapped_column(Date)
+    text: Mapped[str | None] = mapped_column(Text)
+    text_source: Mapped[str | None] = mapped_column(String(16))
+    """``layer``, ``ocr`` or ``mixed``."""
+    ocr_confidence: Mapped[float | None] = mapped_column(Float)
+    original_key: Mapped[str | None] = mapped_column(String(500))
+    searchable_key: Mapped[str | None] = mapped_column(String(500))
+    words_key: Mapped[str | None] = mapped_column(String(500))
+    """Word boxes with confidences (JSON), for highlighting and layout-aware extraction."""
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The machine was unsure (class, client, fields): staff should look at it."""
+    retain_until: Mapped[date | None] = mapped_column(Date)
+    """End of the legal retention period of the original (GoBD); no deletion before it."""
+    flags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    """Readable reasons why staff should look at it (validation, low confidence, failed pages)."""
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    intake: Mapped[Intake] = relationship(back_populates="documents")
+    client: Mapped[Client | None] = relationship()
+    correspondent: Mapped[Correspondent | None] = relationship()
+    fields: Mapped[list[ExtractedField]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", order_by="ExtractedField.id"
+    )
+
+    def field(self, name: str) -> str | None:
+        """The current value of a field (a staff correction wins over machine values)."""
+        best: ExtractedField | None = None
+        for f in self.fields:
+            if f.name == name and (best is None or f.source == "staff"):
+                best = f
+        return best.value if best else None
+
+
+class ExtractedField(Base):
+    __tablename__ = "extracted_fields"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16))
+    """``einvoice``, ``text`` or ``staff``."""
+    page: Mapped[int | None] = mapped_column(Integer)
+    bbox: Mapped[list[Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    document: Mapped[Document] = relationship(back_populates="fields")
+
+
+class FollowUp(Base):
+    """Something to act on because a document arrived (pay, answer, review …)."""
+
+    __tablename__ = "followups"
+    __table_args__ = (UniqueConstraint("document_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    kind: Mapped[FollowUpKind] = mapped_column(_enum(FollowUpKind))
+    status: Mapped[FollowUpStatus] = mapped_column(
+        _enum(FollowUpStatus), default=FollowUpStatus.OPEN
+    )
+    due_date: Mapped[date | None] = mapped_column(Date)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    reference: Mapped[str | None] = mapped_column(String(100))
+    """Invoice number it concerns (for reminders: the invoice they refer to)."""
+    related_id: Mapped[int | None] = mapped_column(ForeignKey("followups.id"))
+    """For a reminder: the payable it escalates."""
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    document: Mapped[Document] = relationship()
+
+
+class QuarantineEntry(Base):
+    """Input the machine could not process, kept with a reason a person understands."""
+
+    __tablename__ = "quarantine"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    intake_id: Mapped[int | None] = mapped_column(ForeignKey("intakes.id"), index=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    source_ref: Mapped[str | None] = mapped_column(String(1000))
+    reason: Mapped[str] = mapped_column(String(500))
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained log of everything done to the archive.
+
+    ``hash`` covers the previous entry's hash and this entry's content, so removing or altering
+    any entry breaks the chain (GoBD: no change without a trace).
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    client_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    document_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,479 @@
+"""The stages of one document's way through the house, as plain functions.
+
+``receive → split → text → understand → file → follow up``. Each function here takes an explicit
+:class:`Context` (settings, catalog, archive), does one stage, and records its outcome in the
+catalog before returning, so that any worker can continue where another stopped and a crash
+loses nothing. The Prefect flows in ``flows/`` only call these; nothing here knows Prefect.
+
+Stages are idempotent: a document that already passed a stage skips it (its outcome is in the
+catalog), objects are write-once under content-addressed keys, and follow-ups are unique per
+document and kind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from backoffice.archive.audit import record_event
+from backoffice.archive.correspondents import match_or_create
+from backoffice.archive.retention import retain_until
+from backoffice.archive.storage import (
+    INTAKE_SCOPE,
+    client_scope,
+    content_key,
+    sha256_hex,
+)
+from backoffice.context import Context
+from backoffice.followups.queue import queue_followups
+from backoffice.intake.quarantine import quarantine_document
+from backoffice.intake.receive import Received, receive_path
+from backoffice.intake.split import split_intake
+from backoffice.models import (
+    Client,
+    DocType,
+    Document,
+    DocumentStatus,
+    ExtractedField,
+    FollowUp,
+    Intake,
+    IntakeStatus,
+)
+from backoffice.text import DocumentText, TextError, Word, extract_document_text
+from backoffice.understand import ClientProfile, Understanding, understand_document
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DocumentOutcome:
+    """What became of one document: the line of the demo's summary table."""
+
+    document_id: int
+    status: str
+    client: str | None = None
+    doc_type: str | None = None
+    confidence: float | None = None
+    key_fields: dict[str, str] = field(default_factory=dict)
+    archive_key: str | None = None
+    followups: list[str] = field(default_factory=list)
+    needs_review: bool = False
+    flags: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+KEY_FIELDS: dict[str, tuple[str, ...]] = {
+    "invoice": ("invoice_number", "issue_date", "gross_total", "due_date", "iban"),
+    "reminder": ("referenced_invoice_numbers", "dunning_stage", "amount_outstanding"),
+    "letter": ("letter_date", "subject", "deadline"),
+    "other": ("subtype", "issue_date", "subject"),
+}
+
+
+# --- receive and split ------------------------------------------------------------------------
+
+
+def receive(ctx: Context, path: Path, *, source: str = "cli", client_hint: str | None = None) -> list[Received]:
+    """Store and record every file under ``path`` (see :mod:`backoffice.intake.receive`)."""
+    return receive_path(
+        ctx.catalog,
+        ctx.store,
+        path,
+        source=source,
+        client_hint=client_hint,
+        max_bytes=ctx.settings.intake.max_file_bytes,
+    )
+
+
+def pending_intakes(ctx: Context) -> list[int]:
+    """Intakes received but not yet split (including those a crash interrupted)."""
+    with ctx.catalog.session() as session:
+        return list(
+            session.scalars(
+                select(Intake.id).where(Intake.status == IntakeStatus.RECEIVED).order_by(Intake.id)
+            )
+        )
+
+
+def split(ctx: Context, intake_id: int) -> list[int]:
+    return split_intake(ctx.catalog, ctx.store, intake_id, ctx.settings)
+
+
+def pending_documents(ctx: Context) -> list[int]:
+    """Documents whose processing has not finished (new, or stopped after a stage)."""
+    unfinished = (DocumentStatus.NEW, DocumentStatus.TEXT, DocumentStatus.UNDERSTOOD)
+    with ctx.catalog.session() as session:
+        return list(
+            session.scalars(
+                select(Document.id).where(Document.status.in_(unfinished)).order_by(Document.id)
+            )
+        )
+
+
+# --- per document ---------------------------------------------------------------------------
+
+
+def process_document(
+    ctx: Context, document_id: int, *, progress: Callable[[int], None] | None = None
+) -> DocumentOutcome:
+    """Take one document through text, understanding, filing and follow-ups."""
+    with ctx.catalog.session() as session:
+        doc = session.get_one(Document, document_id)
+        doc.attempts += 1
+        status = doc.status
+    if status == DocumentStatus.NEW:
+        if not run_text_stage(ctx, document_id, progress=progress):
+            return outcome(ctx, document_id)
+        status = DocumentStatus.TEXT
+    if status == DocumentStatus.TEXT:
+        run_understand_stage(ctx, document_id)
+        status = DocumentStatus.UNDERSTOOD
+    if status == DocumentStatus.UNDERSTOOD:
+        run_file_stage(ctx, document_id)
+    return outcome(ctx, document_id)
+
+
+def run_text_stage(
+    ctx: Context, document_id: int, *, progress: Callable[[int], None] | None = None
+) -> bool:
+    """Text layer or OCR, searchable PDF and word boxes; False if the document was quarantined."""
+    with ctx.catalog.session() as session:
+        doc = session.get_one(Document, document_id)
+        key = doc.original_key
+    assert key is not None
+    try:
+        result = extract_document_text(ctx.store.get(key), ctx.settings.ocr, progress=progress)
+    except TextError as exc:
+        quarantine_document(ctx.catalog, document_id, str(exc))
+        return False
+    searchable = ctx.store.put(
+        content_key(INTAKE_SCOPE, "searchable", sha256_hex(result.searchable_pdf), ".pdf"),
+        result.searchable_pdf,
+        content_type="application/pdf",
+    )
+    words_body = _words_json(result)
+    words = ctx.store.put(
+        content_key(INTAKE_SCOPE, "words", sha256_hex(words_body), ".json"),
+        words_body,
+        content_type="application/json",
+    )
+    with ctx.catalog.session() as session:
+        doc = session.get_one(Document, document_id)
+        doc.text = result.text
+        sources = {p.source for p in result.pages if p.source != "failed"}
+        doc.text_source = sources.pop() if len(sources) == 1 else "mixed"
+        confidences = [p.confidence for p in result.pages if p.confidence is not None]
+        doc.ocr_confidence = sum(confidences) / len(confidences) if confidences else None
+        doc.searchable_key = searchable.key
+        doc.words_key = words.key
+        flags = [f"Seite {n}: Texterkennung fehlgeschlagen" for n in result.failed_pages]
+        doc.flags = flags
+        doc.needs_review = bool(flags)
+        doc.status = DocumentStatus.TEXT
+        record_event(
+            session,
+            actor="system",
+            action="document.text",
+            document_id=document_id,
+            detail={"source": doc.text_source, "pages": len(result.pages), "failed": result.failed_pages},
+        )
+    return True
+
+
+def _words_json(result: DocumentText) -> bytes:
+    pages = [
+        {
+            "page": p.number,
+            "width": p.width,
+            "height": p.height,
+            "rotation": p.rotation,
+            "words": [[w.text, round(w.confidence, 3), *(round(c, 1) for c in w.bbox)] for w in p.words],
+        }
+        for p in result.pages
+    ]
+    return json.dumps(pages, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _load_words(ctx: Context, key: str | None) -> list[list[Word]] | None:
+    if not key:
+        return None
+    pages = json.loads(ctx.store.get(key))
+    return [
+        [Word(text=w[0], confidence=w[1], bbox=(w[2], w[3], w[4], w[5])) for w in page["words"]]
+        for page in pages
+    ]
+
+
+def client_profiles(ctx: Context) -> list[ClientProfile]:
+    with ctx.catalog.session() as session:
+        return [
+            ClientProfile(
+                id=c.id,
+                code=c.code,
+                name=c.name,
+                aliases=tuple(c.aliases or ()),
+                customer_numbers=tuple(c.customer_numbers or ()),
+                zip=c.zip,
+                city=c.city,
+                street=c.street,
+            )
+            for c in session.scalars(select(Client).order_by(Client.id))
+        ]
+
+
+def run_understand_stage(ctx: Context, document_id: int) -> Understanding:
+    """Classify, route to a client, find the sender, extract and validate fields."""
+    with ctx.catalog.session() as session:
+        doc = session.get_one(Document, document_id)
+        pages = (doc.text or "").split("\f")
+        hint = doc.client_hint
+        original_key, words_key = doc.original_key, doc.words_key
+    assert original_key is not None
+    raw = ctx.store.get(original_key)
+    result = understand_document(
+        pages,
+        client_profiles(ctx),
+        hint_code=hint,
+        raw=raw,
+        words=_load_words(ctx, words_key),
+        settings=ctx.settings.understand,
+    )
+    cls = result.classification
+    with ctx.catalog.session() as session:
+        doc = session.get_one(Document, document_id)
+        doc.doc_type = DocType(cls.label) if cls.label in DocType.__members__.values() else DocType.UNKNOWN
+        doc.subtype = cls.subtype
+        doc.type_confidence = round(cls.confidence, 4)
+        doc.type_scores = {k: round(v, 4) for k, v in cls.scores.items()}
+        doc.client_id = result.routing.client_id
+        doc.route_confidence = round(result.routing.confidence, 4)
+        doc.route_reason = result.routing.reason[:500]
+        session.execute(
+            delete(ExtractedField).where(
+                ExtractedField.document_id == document_id, ExtractedField.source != "staff"
+            )
+        )
+        for f in result.fields:
+            session.add(
+                ExtractedField(
+                    document_id=document_id,
+                    name=f.name,
+                    value=f.value,
+                    confidence=round(f.confidence, 4),
+                    source=f.source,
+                    page=f.page,
+                    bbox=list(f.bbox) if f.bbox else None,
+                )
+            )
+        session.flush()
+        session.refresh(doc)
+        values = {f.name: f.value for f in result.fields}
+        if doc.client_id is not None:
+            corr = match_or_create(
+                session,
+                doc.client_id,
+                name=values.get("seller_name") or values.get("sender_name"),
+                vat_id=values.get("seller_vat_id"),
+                iban=values.get("iban"),
+            )
+            doc.correspondent_id = corr.id if corr else None
+        doc.doc_date = _parse_date(
+            values.get("issue_date") or values.get("letter_date")
+        )
+        doc.title = _title(doc.doc_type, values)
+        flags = list(doc.flags or [])
+        flags.extend(result.flags)
+        if cls.confidence < ctx.settings.understand.review_threshold:
+            top = ", ".join(f"{label} {score:.0%}" for label, score in cls.top2)
+            flags.append(f"Dokumentart unsicher ({top})")
+        if result.routing.client_id is None:
+            flags.append(f"Mandant nicht eindeutig: {result.routing.reason}")
+        doc.flags = list(dict.fromkeys(flags))
+        doc.needs_review = bool(doc.flags) or result.needs_review
+        doc.status = DocumentStatus.UNDERSTOOD
+        record_event(
+            session,
+            actor="system",
+            action="document.understood",
+            client_id=doc.client_id,
+            document_id=document_id,
+            detail={
+                "type": doc.doc_type.value,
+                "confidence": doc.type_confidence,
+                "client_id": doc.client_id,
+                "route": doc.route_reason,
+                "fields": len(result.fields),
+            },
+        )
+    return result
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+_TYPE_TITLES = {
+    DocType.INVOICE: "Rechnung",
+    DocType.REMINDER: "Mahnung",
+    DocType.LETTER: "Brief",
+    DocType.OTHER: "Dokument",
+    DocType.UNKNOWN: "Dokument",
+}
+
+
+def _title(doc_type: DocType, values: dict[str, str]) -> str:
+    parts = [_TYPE_TITLES[doc_type]]
+    if doc_type == DocType.INVOICE and values.get("invoice_number"):
+        parts.append(values["invoice_number"])
+    if doc_type == DocType.REMINDER and values.get("referenced_invoice_numbers"):
+        parts.append("zu " + values["referenced_invoice_numbers"])
+    if doc_type == DocType.LETTER and values.get("subject"):
+        parts.append(values["subject"])
+    sender = values.get("seller_name") or values.get("sender_name")
+    if sender:
+        parts.append("– " + sender)
+    return " ".join(parts)[:300]
+
+
+def run_file_stage(ctx: Context, document_id: int) -> None:
+    """Copy the document into its client's archive and queue its follow-ups.
+
+    Without a client the document stays in the intake area as ``unassigned`` until staff
+    assign one; nothing is filed under a guessed client.
+    """
+    with ctx.catalog.session() as session:
+        doc = session.get_one(Document, document_id)
+        if doc.client_id is None:
+            doc.status = DocumentStatus.UNASSIGNED
+            doc.needs_review = True
+            record_event(session, actor="system", action="document.unassigned", document_id=document_id)
+            return
+        code = session.get_one(Client, doc.client_id).code
+        received = doc.intake.received_at.date()
+        until = retain_until(doc.doc_type, doc.doc_date, received)
+        keys = {"original": doc.original_key, "searchable": doc.searchable_key, "words": doc.words_key}
+    scope = client_scope(code)
+    moved: dict[str, str | None] = {}
+    for kind, key in keys.items():
+        if key is None or key.startswith(scope + "/"):
+            moved[kind] = key
+            continue
+        body = ctx.store.get(key)
+        suffix = Path(key).suffix
+        target = content_key(scope, {"original": "originals"}.get(kind, kind), sha256_hex(body), suffix)
+        ctx.store.put(
+            target,
+            body,
+            content_type="application/json" if suffix == ".json" else "application/pdf",
+            retain_until=until if kind == "original" else None,
+        )
+        moved[kind] = target
+    with ctx.catalog.session() as session:
+        doc = session.get_one(Document, document_id)
+        doc.original_key = moved["original"]
+        doc.searchable_key = moved["searchable"]
+        doc.words_key = moved["words"]
+        doc.retain_until = until
+        doc.status = DocumentStatus.FILED
+        followups = queue_followups(session, doc)
+        record_event(
+            session,
+            actor="system",
+            action="document.filed",
+            client_id=doc.client_id,
+            document_id=document_id,
+            detail={
+                "key": doc.original_key,
+                "retain_until": until.isoformat(),
+                "followups": [f.kind.value for f in followups],
+            },
+        )
+
+
+def outcome(ctx: Context, document_id: int) -> DocumentOutcome:
+    """The current state of a document, summarised for people."""
+    with ctx.catalog.session() as session:
+        doc = session.get_one(Document, document_id)
+        client = session.get(Client, doc.client_id) if doc.client_id else None
+        followups = session.scalars(select(FollowUp).where(FollowUp.document_id == document_id))
+        names = KEY_FIELDS.get(doc.doc_type.value, ())
+        key_fields = {n: v for n in names if (v := doc.field(n))}
+        return DocumentOutcome(
+            document_id=doc.id,
+            status=doc.status.value,
+            client=client.code if client else None,
+            doc_type=doc.doc_type.value,
+            confidence=doc.type_confidence,
+            key_fields=key_fields,
+            archive_key=doc.original_key,
+            followups=[
+                f.kind.value + (f" bis {f.due_date.isoformat()}" if f.due_date else "")
+                for f in followups
+            ],
+            needs_review=doc.needs_review,
+            flags=list(doc.flags or []),
+            error=doc.error,
+        )
+
+
+def run_batch(
+    ctx: Context,
+    path: Path | None,
+    *,
+    source: str = "cli",
+    client_hint: str | None = None,
+    on_document: Callable[[DocumentOutcome], None] | None = None,
+) -> list[DocumentOutcome]:
+    """Everything in one process, without Prefect (the quick path and what tests compare to)."""
+    if path is not None:
+        receive(ctx, path, source=source, client_hint=client_hint)
+    for intake_id in pending_intakes(ctx):
+        split(ctx, intake_id)
+    outcomes = []
+    for doc_id in pending_documents(ctx):
+        result = process_document(ctx, doc_id)
+        outcomes.append(result)
+        if on_document:
+            on_document(result)
+    return outcomes
+
+
+def seed_clients(ctx: Context, clients: Sequence[Any]) -> int:
+    """Create clients (objects with the fields of :class:`Client`) that do not exist yet."""
+    created = 0
+    with ctx.catalog.session() as session:
+        known = set(session.scalars(select(Client.code)))
+        for c in clients:
+            if c.code in known:
+                continue
+            session.add(
+                Client(
+                    code=c.code,
+                    name=c.name,
+                    street=c.street,
+                    zip=c.zip,
+                    city=c.city,
+                    email=c.email,
+                    aliases=list(c.aliases),
+                    customer_numbers=list(getattr(c, "customer_numbers", ()) or ()),
+                    vat_id=c.vat_id,
+                    iban=c.iban,
+                )
+            )
+            created += 1
+        if created:
+            record_event(session, actor="system", action="clients.seeded", detail={"count": created, "at": datetime.now(UTC).isoformat()})
+    return created

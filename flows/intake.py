@@ -1,0 +1,92 @@
+"""The intake flow: a folder or batch file of post, all the way into the clients' archives.
+
+Thin by design: each task calls one function of :mod:`backoffice.pipeline` and returns a small
+serialisable result. One task per intake and per document (never per page: Prefect's event
+stream is the bottleneck at thousands of tasks, and the catalog, not Prefect's history, is the
+record). Documents run concurrently on a thread pool; OCR inside a document spreads its pages
+over the cores, and tesseract runs as subprocesses, so threads are enough.
+
+The flow also resumes whatever an earlier, interrupted run left: intakes received but not split
+and documents stopped after any stage are picked up from the catalog.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task, unmapped
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from backoffice.config import Settings, get_settings
+from backoffice.context import Context
+from backoffice.pipeline import (
+    pending_documents,
+    pending_intakes,
+    process_document,
+    receive,
+    split,
+)
+
+
+def _context(overrides: dict[str, Any] | None) -> Context:
+    settings = Settings(**overrides) if overrides else get_settings()
+    return Context.from_settings(settings)
+
+
+@task(name="receive", cache_policy=NO_CACHE)
+def receive_task(path: str, source: str, client_hint: str | None, overrides: dict[str, Any] | None) -> int:
+    """Store every file under ``path`` as an original; returns how many were new."""
+    received = receive(_context(overrides), Path(path), source=source, client_hint=client_hint)
+    return sum(1 for r in received if not r.duplicate)
+
+
+@task(name="split", cache_policy=NO_CACHE)
+def split_task(intake_id: int, overrides: dict[str, Any] | None) -> list[int]:
+    return split(_context(overrides), intake_id)
+
+
+@task(name="process-document", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1)
+def process_task(document_id: int, overrides: dict[str, Any] | None) -> dict[str, Any]:
+    return process_document(_context(overrides), document_id).as_dict()
+
+
+@flow(name="intake", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)
+def intake_flow(
+    path: str | None = None,
+    source: str = "folder",
+    client_hint: str | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Receive ``path`` (if given), split pending intakes, process pending documents."""
+    if path is not None:
+        receive_task(path, source, client_hint, overrides)
+    ctx = _context(overrides)
+    intake_ids = pending_intakes(ctx)
+    if intake_ids:
+        split_task.map(intake_ids, unmapped(overrides)).wait()
+    document_ids = pending_documents(ctx)
+    futures = process_task.map(document_ids, unmapped(overrides))
+    return [f.result() for f in futures]
+
+
+def run_intake(
+    path: Path | None,
+    settings: Settings,
+    *,
+    source: str = "folder",
+    client_hint: str | None = None,
+) -> list[dict[str, Any]]:
+    """Run the intake flow for ``settings`` (embedded Prefect unless ``PREFECT_API_URL`` is set)."""
+    from flows.runtime import no_heartbeat
+
+    overrides = settings.model_dump(mode="json", exclude_defaults=False)
+    runner = intake_flow.with_options(
+        task_runner=ThreadPoolTaskRunner(max_workers=max(1, settings.flow_workers))
+    )
+    with no_heartbeat():
+        result: list[dict[str, Any]] = runner(
+            str(path) if path else None, source, client_hint, overrides
+        )
+    return result
