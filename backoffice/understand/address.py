@@ -23,6 +23,7 @@ from .schema import WordLike
 ZIP_CITY_RE = re.compile(
     r"(?:^|[\s,·•|])(?:D\s?-\s?|DE\s)?([0-9OolI]{5})\s+([A-ZÄÖÜ][\wäöüßÄÖÜ.\- ]{1,40})"
 )
+_FOREIGN_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b|\b\d{4}\s+[A-ZÄÖÜ]")
 _SEPARATORS = re.compile(r"\s[·•|∙▪–-]\s|\s\|\s|,\s")
 RECIPIENT_LABEL_RE = re.compile(
     r"^\s*(?:Käufer|Kaeufer|Rechnungsempfänger|Leistungsempfänger|Empfänger|Rechnungsadresse|"
@@ -49,7 +50,14 @@ def is_return_line(text: str) -> bool:
         return False
     if re.match(r"^Abs(?:ender)?\.?:", t, re.IGNORECASE):
         return True
-    return bool(ZIP_CITY_RE.search(t)) and len(_SEPARATORS.findall(t)) >= 2
+    if len(_SEPARATORS.findall(t)) < 2:
+        return False
+    # a postal code (German or foreign) or a company name marks it as an address line
+    return bool(
+        ZIP_CITY_RE.search(t)
+        or re.search(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b|\b\d{4,5}\b", t)
+        or re.search(r"(?<!\w)(?:GmbH|AG|KG|UG|e\.\s?K\.|Ltd\.?|Inc\.?|GbR|OHG)(?!\w)", t)
+    )
 
 
 def return_line_sender(text: str) -> str | None:
@@ -93,6 +101,12 @@ def _block_after(lines: list[Line], start: int, max_lines: int = 7) -> list[int]
             break
         if RECIPIENT_LABEL_RE.match(t) and out:
             break
+        if re.match(
+            r"(?i)(?:(?:globale\s+)?(?:nummer|gln|kunden-?n\w*|ust|tel|fax|e-?mail)\b[^:]*:|gln\b|iln\b)",
+            t,
+        ):
+            i += 1
+            continue
         out.append(i)
         if ZIP_CITY_RE.search(t) and len(out) >= 2:
             # the country may follow the city line
@@ -143,7 +157,11 @@ def _zones_from_words(words: Sequence[WordLike]) -> PageOneZones | None:
         if line.text.strip():
             zones.recipient.append(i)
     zones.recipient = zones.recipient[:9]
-    if not zones.recipient:
+    # only a real address counts: a postal-code line, and no "Label : value" lines
+    texts = [lines[i].text for i in zones.recipient]
+    if not any(ZIP_CITY_RE.search(t) or _FOREIGN_POSTCODE.search(t) for t in texts):
+        return None
+    if sum(" : " in t or t.rstrip().endswith(":") for t in texts) > 1:
         return None
     return zones
 
@@ -183,15 +201,16 @@ def _zones_from_lines(lines: list[Line]) -> PageOneZones:
         zones.sender.extend(j for j in head if j < blocks[0][0])
         zones.recipient = blocks[1]
         zones.method, zones.confidence = "second_address", 0.6
+    elif blocks and head and blocks[0][0] == head[0]:
+        # a lone address at the very top is the letterhead (receipts name no recipient)
+        zones.sender.extend(blocks[0])
     elif blocks:
         zones.recipient = blocks[0]
         zones.method, zones.confidence = "only_address", 0.5
     return zones
 
 
-def page_one_zones(
-    lines: list[Line], words: Sequence[WordLike] | None = None
-) -> PageOneZones:
+def page_one_zones(lines: list[Line], words: Sequence[WordLike] | None = None) -> PageOneZones:
     """Recipient block and sender zones of page 1 (footer lines count as sender)."""
     zones = _zones_from_words(words) if words else None
     if zones is None:

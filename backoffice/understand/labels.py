@@ -69,6 +69,11 @@ INVOICE_NUMBER = label_re(
     "stornorechnung nr.",
 )
 INVOICE_WORD = label_re("rechnung", "invoice", "gutschrift", word_end=True)
+INVOICE_HEADING = re.compile(
+    r"(?i)(?<![a-zäöü])[a-zäöüß-]*(?:rechnung|gutschrift|korrektur|invoice)"
+    r"(?:\s*\([^)\n]{0,40}\))?(?:\s+des\s+\w+)?\s+(?:nr|no|nummer)\b\.?"
+)
+"""Headings like "Baurechnung Nr.", "Gutschrift (Selbst ausgestellte Rechnung) Nr."."""
 CUSTOMER_NUMBER = label_re(
     "kundennummer",
     "kunden-nummer",
@@ -166,7 +171,7 @@ TAX_NUMBER = label_re(
     "tax number",
     "tax no.",
 )
-SUBJECT = label_re("betreff", "betr.", "betrifft", "subject", "re:", "thema")
+SUBJECT = label_re("betreff", "betr.", "betrifft", "subject", "re:", "thema", word_end=True)
 
 # ---------------------------------------------------------------- totals
 NET_LABEL = label_re(
@@ -229,7 +234,7 @@ GROSS_MODIFIER = re.compile(
 )
 NET_MODIFIER = re.compile(
     r"(?i)(?:ohne|exkl\w*|excl\w*|vor|zzgl\w*\.?\s*)\.?\s*(?:mwst|ust|umsatzsteuer|"
-    r"mehrwertsteuer|vat|steuern?)\.?(?=\s*[:\d€]|\s*$|\s+(?:EUR|€))"
+    r"mehrwertsteuer|vat|steuern?)\.?(?=\s*[-:\d€]|\s*$|\s+(?:EUR|€))"
 )
 NOT_A_TOTAL = re.compile(
     r"(?i)ust[\s.-]*id|steuer[\s.-]*(?:nummer|nr)|st\.?-?nr|identifikationsnummer|vat\s*(?:id|reg|no)|"
@@ -240,7 +245,10 @@ RATE_RE = re.compile(r"(?<![\d,.])(\d{1,2}(?:[,.]\d{1,2})?)\s?%")
 
 # ---------------------------------------------------------------- reminders
 STAGE_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
-    (re.compile(r"(?i)letzte\w*\s+(?:mahnung|zahlungsaufforderung)|final\s+(?:reminder|notice)"), 3),
+    (
+        re.compile(r"(?i)letzte\w*\s+(?:mahnung|zahlungsaufforderung)|final\s+(?:reminder|notice)"),
+        3,
+    ),
     (re.compile(r"(?i)(?:3|drit+e)\s*\.?\s*mahnung|third\s+reminder"), 3),
     (re.compile(r"(?i)(?:2|zweite)\s*\.?\s*mahnung|second\s+reminder"), 2),
     (re.compile(r"(?i)(?:1|erste)\s*\.?\s*mahnung|first\s+reminder"), 1),
@@ -253,6 +261,9 @@ COURT_THREAT = re.compile(
     r"rechtliche\s+schritte|juristische|vollstreckung|court|legal\s+action"
 )
 OUTSTANDING = label_re(
+    "betrag von",
+    "betrag in höhe von",
+    "summe von",
     "offener rechnungsbetrag",
     "offener betrag",
     "offene forderung",
@@ -302,8 +313,10 @@ RELATIVE_DEADLINE = re.compile(
     r"(?P<unit>tag|tage|tagen|woche|wochen|monat|monats|monaten)"
 )
 SALUTATION = re.compile(r"(?i)^\s*(?:sehr\s+geehrte|guten\s+tag|hallo|liebe[rs]?\s|dear\s)")
-CLOSING = re.compile(r"(?i)^\s*(?:mit\s+freundlichen|freundliche\s+grüße|viele\s+grüße|beste\s+grüße|"
-                     r"hochachtungsvoll|kind\s+regards|best\s+regards)")
+CLOSING = re.compile(
+    r"(?i)^\s*(?:mit\s+freundlichen|freundliche\s+grüße|viele\s+grüße|beste\s+grüße|"
+    r"hochachtungsvoll|kind\s+regards|best\s+regards)"
+)
 LEGAL_FORM = re.compile(
     r"(?<![\w])(?:GmbH|mbH|AG|KG|KGaA|UG|OHG|GbR|e\.\s?K\.|e\.\s?V\.|SE|PartG|Ltd\.?|Inc\.?|LLC|"
     r"GmbH\s*&\s*Co\.?\s*KG)(?![\w])"

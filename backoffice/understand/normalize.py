@@ -197,7 +197,9 @@ _MONTH_ALT = "|".join(sorted((re.escape(k) for k in _MONTHS), key=len, reverse=T
 _DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![\d.])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d])"), "ymd"),
     (
-        re.compile(r"(?<![\d.,])(\d{1,2})\s?[./-]\s?(\d{1,2})\s?[./-]\s?(\d{4}|\d{2})(?![\d,]|\.\d)"),
+        re.compile(
+            r"(?<![\d.,])(\d{1,2})\s?[./-]\s?(\d{1,2})\s?[./-]\s?(\d{4}|\d{2})(?!\d|[.,]\d)"
+        ),
         "dmy",
     ),
     (
@@ -273,7 +275,6 @@ _TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "6": "G", "8": "B", "7": "
 _IBAN_CANDIDATE = re.compile(
     r"(?<![A-Za-z0-9])([A-Z]{2}|D[E3]|0E)\s?([0-9OlIS|]{2})((?:\s?[A-Za-z0-9|]){10,30})"
 )
-_DIGIT_CONFUSIONS = {"1": "7", "7": "1", "0": "8", "8": "0", "3": "8", "5": "6", "6": "5"}
 
 
 def _iban_positions(country: str) -> str | None:
@@ -298,9 +299,9 @@ def _valid_iban(candidate: str) -> str | None:
 def repair_iban(raw: str) -> tuple[str, float] | None:
     """A checksum-valid IBAN from an OCR'd string, with a confidence, or ``None``.
 
-    Look-alike letters are mapped to digits (and back) according to the country's BBAN format;
-    only if that does not satisfy the checksum, single common digit confusions are tried, and
-    accepted only when exactly one of them validates (a 1-in-97 checksum is no proof otherwise).
+    Look-alike letters are mapped to digits (and back) according to the country's BBAN format.
+    A misread *digit* is not guessed: some single-digit change would satisfy the 1-in-97
+    checksum by chance, and a wrong but valid IBAN is worse than a flagged one.
     """
     s = re.sub(r"[\s.\-]", "", raw).upper()
     if len(s) < 15:
@@ -328,16 +329,6 @@ def repair_iban(raw: str) -> tuple[str, float] | None:
     exact = _valid_iban(fixed)
     if exact:
         return exact, (1.0 if fixed == s else 0.9)
-    hits: set[str] = set()
-    for i, c in enumerate(fixed):
-        alt = _DIGIT_CONFUSIONS.get(c)
-        if alt is None or i < 2:
-            continue
-        ok = _valid_iban(fixed[:i] + alt + fixed[i + 1 :])
-        if ok:
-            hits.add(ok)
-    if len(hits) == 1:
-        return hits.pop(), 0.6
     return None
 
 

@@ -17,6 +17,7 @@ the candidates listed for staff: never a silent guess.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -86,7 +87,7 @@ def name_similarity(name: str, line: str) -> float:
 def _candidate_texts(lines: Sequence[Line]) -> list[str]:
     """Single lines and pairs of neighbouring lines (names broken over two lines)."""
     texts = [line.text.strip() for line in lines if line.text.strip()]
-    pairs = [f"{a} {b}" for a, b in zip(texts, texts[1:], strict=False)]
+    pairs = [f"{a} {b}" for a, b in itertools.pairwise(texts)]
     return texts + pairs
 
 
@@ -241,4 +242,6 @@ def route_client(
             f"mehrdeutig: {best.code} oder {other.code}",
             candidates,
         )
-    return Routing(best.id, round(best_score, 3), f"{best.code}: {why} ({zones.method})", candidates)
+    return Routing(
+        best.id, round(best_score, 3), f"{best.code}: {why} ({zones.method})", candidates
+    )
