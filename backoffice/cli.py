@@ -25,10 +25,14 @@ from sqlalchemy import func, select
 from backoffice.config import Settings
 from backoffice.models import Client, Document, DocumentStatus
 
-app = typer.Typer(help="Backoffice: Post, Archiv und Buchhaltung für kleine Firmen.", no_args_is_help=True)
+app = typer.Typer(
+    help="Backoffice: Post, Archiv und Buchhaltung für kleine Firmen.", no_args_is_help=True
+)
 clients_app = typer.Typer(help="Mandanten verwalten.", no_args_is_help=True)
 documents_app = typer.Typer(help="Dokumente ansehen.", no_args_is_help=True)
-quarantine_app = typer.Typer(help="Nicht verarbeitbare Eingänge ansehen und erneut versuchen.", no_args_is_help=True)
+quarantine_app = typer.Typer(
+    help="Nicht verarbeitbare Eingänge ansehen und erneut versuchen.", no_args_is_help=True
+)
 audit_app = typer.Typer(help="Prüfprotokoll.", no_args_is_help=True)
 samples_app = typer.Typer(help="Beispielpost erzeugen.", no_args_is_help=True)
 app.add_typer(clients_app, name="clients")
@@ -63,21 +67,36 @@ def _catalog_progress(ctx: Any, label: str) -> Iterator[None]:
     """A progress bar over the documents of the catalog while the block runs."""
     stop = threading.Event()
     with ctx.catalog.session() as session:
-        done_before = session.scalar(
-            select(func.count()).select_from(Document).where(Document.status.in_(FINISHED))
-        ) or 0
+        done_before = (
+            session.scalar(
+                select(func.count()).select_from(Document).where(Document.status.in_(FINISHED))
+            )
+            or 0
+        )
 
     def poll(progress: Progress, task_id: Any) -> None:
         while not stop.is_set():
             with ctx.catalog.session() as session:
                 total = session.scalar(select(func.count()).select_from(Document)) or 0
-                done = session.scalar(
-                    select(func.count()).select_from(Document).where(Document.status.in_(FINISHED))
-                ) or 0
-            progress.update(task_id, total=max(0, total - done_before), completed=done - done_before)
+                done = (
+                    session.scalar(
+                        select(func.count())
+                        .select_from(Document)
+                        .where(Document.status.in_(FINISHED))
+                    )
+                    or 0
+                )
+            progress.update(
+                task_id, total=max(0, total - done_before), completed=done - done_before
+            )
             stop.wait(0.5)
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as progress:
         task_id = progress.add_task(label, total=None)
         thread = threading.Thread(target=poll, args=(progress, task_id), daemon=True)
@@ -92,7 +111,9 @@ def _catalog_progress(ctx: Any, label: str) -> Iterator[None]:
             progress.update(task_id, total=total - done_before, completed=total - done_before)
 
 
-def _run_intake(ctx: Any, path: Path | None, *, use_prefect: bool, client_hint: str | None, source: str) -> list[dict[str, Any]]:
+def _run_intake(
+    ctx: Any, path: Path | None, *, use_prefect: bool, client_hint: str | None, source: str
+) -> list[dict[str, Any]]:
     if use_prefect:
         from flows.runtime import configure_environment
 
@@ -100,7 +121,9 @@ def _run_intake(ctx: Any, path: Path | None, *, use_prefect: bool, client_hint: 
         from flows.intake import run_intake
 
         with _catalog_progress(ctx, "Dokumente"):
-            result: list[dict[str, Any]] = run_intake(path, ctx.settings, source=source, client_hint=client_hint)
+            result: list[dict[str, Any]] = run_intake(
+                path, ctx.settings, source=source, client_hint=client_hint
+            )
         return result
     from backoffice.pipeline import run_batch
 
@@ -108,21 +131,85 @@ def _run_intake(ctx: Any, path: Path | None, *, use_prefect: bool, client_hint: 
         return [o.as_dict() for o in run_batch(ctx, path, source=source, client_hint=client_hint)]
 
 
+def _euro(value: str) -> str:
+    try:
+        amount = f"{float(value):,.2f}"
+    except ValueError:
+        return value
+    return amount.replace(",", "X").replace(".", ",").replace("X", ".") + " €"
+
+
+def _de_date(value: str) -> str:
+    parts = value.split("-")
+    return ".".join(reversed(parts)) if len(parts) == 3 else value
+
+
+def key_fields_line(doc_type: str | None, fields: dict[str, str]) -> str:
+    """The few fields that matter, in the words staff use."""
+    f = fields
+    parts: list[str] = []
+    if doc_type == "invoice":
+        parts += [f"Nr. {f['invoice_number']}"] if "invoice_number" in f else []
+        parts += [_euro(f["gross_total"])] if "gross_total" in f else []
+        parts += [f"fällig {_de_date(f['due_date'])}"] if "due_date" in f else []
+        parts += [f"IBAN …{f['iban'][-4:]}"] if "iban" in f else []
+    elif doc_type == "reminder":
+        stage = {"0": "Zahlungserinnerung", "3": "letzte Mahnung"}.get(
+            f.get("dunning_stage", ""), f"{f.get('dunning_stage', '?')}. Mahnung"
+        )
+        parts += [stage]
+        parts += (
+            [f"zu {f['referenced_invoice_numbers']}"] if "referenced_invoice_numbers" in f else []
+        )
+        parts += [_euro(f["amount_outstanding"])] if "amount_outstanding" in f else []
+    elif doc_type == "letter":
+        parts += [f.get("subject", "")]
+        parts += [f"Frist {_de_date(f['deadline'])}"] if "deadline" in f else []
+    else:
+        parts += [v for k, v in f.items() if k in ("subtype", "subject")]
+    return " · ".join(p for p in parts if p)
+
+
+def short_key(key: str | None) -> str:
+    """An archive key shortened for a table (scope and the start of the hash)."""
+    if not key:
+        return "–"
+    head, _, name = key.rpartition("/")
+    scope = head.rsplit("/", 1)[0]
+    return (
+        f"{scope}/{name[:10]}…{name[name.rfind('.') :]}" if "." in name else f"{scope}/{name[:10]}…"
+    )
+
+
 def print_summary(outcomes: list[dict[str, Any]]) -> None:
     """The per-document table staff look at after a batch."""
-    table = Table(title="Eingangspost", show_lines=False)
-    for col in ("Nr", "Mandant", "Art", "Sicherheit", "Wichtige Felder", "Ablage", "Wiedervorlage"):
-        table.add_column(col, overflow="fold")
+    table = Table(title="Eingangspost", expand=True)
+    table.add_column("Nr", justify="right")
+    table.add_column("Mandant")
+    table.add_column("Art")
+    table.add_column("Sicher", justify="right")
+    table.add_column("Wichtige Felder", ratio=3)
+    table.add_column("Ablage", ratio=2, overflow="fold")
+    table.add_column("Wiedervorlage", ratio=2)
     for o in sorted(outcomes, key=lambda o: o["document_id"]):
-        fields = "\n".join(f"{k}: {v}" for k, v in o["key_fields"].items())
         conf = f"{o['confidence']:.0%}" if o.get("confidence") is not None else "–"
-        state = o["archive_key"] or "–"
-        if o["status"] != "filed":
-            state = f"[yellow]{o['status']}[/]" + (f": {o['error']}" if o.get("error") else "")
-        follow = "\n".join(o["followups"]) or "–"
+        state = (
+            short_key(o["archive_key"]) if o["status"] == "filed" else f"[yellow]{o['status']}[/]"
+        )
+        if o.get("error"):
+            state += f": {o['error']}"
+        follow = ", ".join(o["followups"]) or "–"
         if o.get("needs_review"):
-            follow += "\n[yellow]Prüfen[/]"
-        table.add_row(str(o["document_id"]), o["client"] or "?", o["doc_type"] or "?", conf, fields, state, follow)
+            follow += " [yellow](prüfen)[/]"
+        table.add_row(
+            str(o["document_id"]),
+            o["client"] or "?",
+            o["doc_type"] or "?",
+            conf,
+            key_fields_line(o["doc_type"], o["key_fields"]),
+            state,
+            follow,
+        )
     console.print(table)
 
 
@@ -145,7 +232,9 @@ def demo(
         with console.status("Erzeuge Beispielpost …"):
             generate(out, seed=seed, n_documents=documents)
     console.print(f"Beispielpost: {out}/batches (gescannte Stapel mit Trennblättern)")
-    outcomes = _run_intake(ctx, out / "batches", use_prefect=prefect, client_hint=None, source="folder")
+    outcomes = _run_intake(
+        ctx, out / "batches", use_prefect=prefect, client_hint=None, source="folder"
+    )
     print_summary(outcomes)
     elapsed = time.perf_counter() - started
     filed = sum(1 for o in outcomes if o["status"] == "filed")
@@ -162,7 +251,9 @@ def demo(
 @app.command()
 def intake(
     path: Annotated[Path, typer.Argument(exists=True, help="Datei oder Ordner mit Post.")],
-    client: Annotated[str | None, typer.Option("--client", help="Mandantenkürzel, falls bekannt.")] = None,
+    client: Annotated[
+        str | None, typer.Option("--client", help="Mandantenkürzel, falls bekannt.")
+    ] = None,
     prefect: Annotated[bool, typer.Option(help="Über den Prefect-Flow verarbeiten.")] = True,
     var: VarOption = None,
 ) -> None:
@@ -182,7 +273,12 @@ def samples_generate(
     """Beispielpost mit Sollwerten (ground_truth.json) erzeugen."""
     from backoffice.samples import generate
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console) as progress:
         task_id = progress.add_task("Dokumente", total=documents)
         result = generate(
@@ -192,13 +288,18 @@ def samples_generate(
             scanned=scanned,
             progress=lambda done, total: progress.update(task_id, completed=done, total=total),
         )
-    console.print(f"{len(result.documents)} Dokumente, {len(result.batches)} Stapel, {len(result.emails)} E-Mails in {out}")
+    console.print(
+        f"{len(result.documents)} Dokumente, {len(result.batches)} Stapel, "
+        f"{len(result.emails)} E-Mails in {out}"
+    )
 
 
 @app.command("separator-sheet")
 def separator_sheet(
     out: Annotated[Path, typer.Option("-o", "--out", help="PDF-Datei.")] = Path("trennblatt.pdf"),
-    client: Annotated[str | None, typer.Option("--client", help="Mandantenkürzel auf dem Blatt.")] = None,
+    client: Annotated[
+        str | None, typer.Option("--client", help="Mandantenkürzel auf dem Blatt.")
+    ] = None,
 ) -> None:
     """Ein Trennblatt (QR-Code) zum Ausdrucken erzeugen."""
     from backoffice.intake.separator import make_separator_sheet
@@ -214,8 +315,16 @@ def clients_list(var: VarOption = None) -> None:
     table = Table("Kürzel", "Name", "Ort", "E-Mail", "Dokumente")
     with ctx.catalog.session() as session:
         for client in session.scalars(select(Client).order_by(Client.code)):
-            count = session.scalar(select(func.count()).select_from(Document).where(Document.client_id == client.id))
-            table.add_row(client.code, client.name, f"{client.zip or ''} {client.city or ''}", client.email or "", str(count))
+            count = session.scalar(
+                select(func.count()).select_from(Document).where(Document.client_id == client.id)
+            )
+            table.add_row(
+                client.code,
+                client.name,
+                f"{client.zip or ''} {client.city or ''}",
+                client.email or "",
+                str(count),
+            )
     console.print(table)
 
 
@@ -227,7 +336,9 @@ def clients_add(
     zip_code: Annotated[str | None, typer.Option("--zip")] = None,
     city: Annotated[str | None, typer.Option()] = None,
     email: Annotated[str | None, typer.Option()] = None,
-    alias: Annotated[list[str] | None, typer.Option(help="Weitere Schreibweise (mehrfach).")] = None,
+    alias: Annotated[
+        list[str] | None, typer.Option(help="Weitere Schreibweise (mehrfach).")
+    ] = None,
     var: VarOption = None,
 ) -> None:
     """Einen Mandanten anlegen."""
@@ -237,10 +348,25 @@ def clients_add(
     with ctx.catalog.session() as session:
         if session.scalar(select(Client).where(Client.code == code)):
             raise typer.BadParameter(f"Mandant {code} gibt es schon.")
-        client = Client(code=code, name=name, street=street, zip=zip_code, city=city, email=email, aliases=alias or [], customer_numbers=[])
+        client = Client(
+            code=code,
+            name=name,
+            street=street,
+            zip=zip_code,
+            city=city,
+            email=email,
+            aliases=alias or [],
+            customer_numbers=[],
+        )
         session.add(client)
         session.flush()
-        record_event(session, actor="cli", action="client.created", client_id=client.id, detail={"code": code})
+        record_event(
+            session,
+            actor="cli",
+            action="client.created",
+            client_id=client.id,
+            detail={"code": code},
+        )
     console.print(f"Mandant {code} angelegt.")
 
 
@@ -295,9 +421,16 @@ def documents_show(document_id: int, var: VarOption = None) -> None:
         if doc is None:
             raise typer.BadParameter(f"Kein Dokument {document_id}.")
         console.print(f"[bold]{doc.title or 'Dokument'}[/] (Nr {doc.id})")
-        console.print(f"Mandant: {doc.client.name if doc.client else '?'}  ·  Absender: {doc.correspondent.name if doc.correspondent else '?'}")
-        console.print(f"Art: {doc.doc_type.value} ({doc.type_confidence or 0:.0%})  ·  Status: {doc.status.value}  ·  Seiten: {doc.page_count} ({doc.text_source})")
-        console.print(f"Original: {doc.original_key}\nDurchsuchbar: {doc.searchable_key}\nAufbewahren bis: {doc.retain_until}")
+        client = doc.client.name if doc.client else "?"
+        sender = doc.correspondent.name if doc.correspondent else "?"
+        console.print(f"Mandant: {client}  ·  Absender: {sender}")
+        console.print(
+            f"Art: {doc.doc_type.value} ({doc.type_confidence or 0:.0%})  ·  "
+            f"Status: {doc.status.value}  ·  Seiten: {doc.page_count} ({doc.text_source})"
+        )
+        console.print(f"Original: {doc.original_key}")
+        console.print(f"Durchsuchbar: {doc.searchable_key}")
+        console.print(f"Aufbewahren bis: {doc.retain_until}")
         if doc.flags:
             console.print("[yellow]Hinweise:[/] " + "; ".join(doc.flags))
         table = Table("Feld", "Wert", "Sicherheit", "Quelle", "Seite")
@@ -305,7 +438,8 @@ def documents_show(document_id: int, var: VarOption = None) -> None:
             table.add_row(f.name, f.value, f"{f.confidence:.0%}", f.source, str(f.page or ""))
         console.print(table)
         for fu in session.scalars(select(FollowUp).where(FollowUp.document_id == doc.id)):
-            console.print(f"Wiedervorlage: {fu.kind.value} {fu.due_date or ''} {fu.amount or ''} {fu.note or ''}")
+            due = fu.due_date or ""
+            console.print(f"Wiedervorlage: {fu.kind.value} {due} {fu.amount or ''} {fu.note or ''}")
 
 
 @quarantine_app.command("list")
@@ -315,7 +449,13 @@ def quarantine_list(var: VarOption = None) -> None:
 
     table = Table("Nr", "Eingang", "Dokument", "Quelle", "Grund")
     for e in open_entries(_context(var).catalog):
-        table.add_row(str(e.id), str(e.intake_id or ""), str(e.document_id or ""), e.source_ref or "", e.reason)
+        table.add_row(
+            str(e.id),
+            str(e.intake_id or ""),
+            str(e.document_id or ""),
+            e.source_ref or "",
+            e.reason,
+        )
     console.print(table)
 
 
@@ -344,8 +484,73 @@ def audit_verify(var: VarOption = None) -> None:
     if report.ok:
         console.print(f"[green]Prüfprotokoll unversehrt[/] ({report.events} Einträge).")
         return
-    console.print(f"[red]Prüfprotokoll verletzt[/] bei Eintrag {report.first_bad_id}: {report.problem}")
+    console.print(
+        f"[red]Prüfprotokoll verletzt[/] bei Eintrag {report.first_bad_id}: {report.problem}"
+    )
     raise typer.Exit(1)
+
+
+users_app = typer.Typer(help="Zugänge zum Archiv-Portal verwalten.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Adresse, an der das Portal lauscht.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    var: VarOption = None,
+) -> None:
+    """Das Archiv-Portal (Webseiten und /api) starten."""
+    import uvicorn
+
+    from backoffice.portal.app import create_app
+
+    console.print(f"Portal: http://{host}:{port}/  ·  API: http://{host}:{port}/api/openapi.json")
+    uvicorn.run(create_app(_settings(var)), host=host, port=port, proxy_headers=True)
+
+
+@users_app.command("add")
+def users_add(
+    email: str,
+    *,
+    role: Annotated[str, typer.Option("--role", help="staff, client oder accountant.")],
+    client: Annotated[
+        list[str] | None, typer.Option("--client", help="Mandantenkürzel (mehrfach).")
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option("--password", help="Passwort (sonst Abfrage).")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Anzeigename.")] = None,
+    var: VarOption = None,
+) -> None:
+    """Einen Zugang zum Portal anlegen."""
+    from backoffice.portal.users import UserError, create_user
+
+    if password is None:
+        password = typer.prompt("Passwort", hide_input=True, confirmation_prompt=True)
+    ctx = _context(var)
+    try:
+        create_user(ctx.catalog, email, name or email, role, password, client or [])
+    except (UserError, ValueError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    console.print(f"Zugang {email} ({role}) angelegt.")
+
+
+@users_app.command("token")
+def users_token(
+    email: str,
+    name: Annotated[str, typer.Option("--name", help="Wofür der Schlüssel ist.")] = "API",
+    var: VarOption = None,
+) -> None:
+    """Einen persönlichen API-Schlüssel ausgeben (wird nur dieses eine Mal angezeigt)."""
+    from backoffice.portal.users import UserError, create_api_token
+
+    try:
+        token = create_api_token(_context(var).catalog, email, name)
+    except UserError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    console.print("API-Schlüssel (nur jetzt sichtbar, sicher aufbewahren):")
+    print(token)
 
 
 def main() -> None:  # pragma: no cover - entry point

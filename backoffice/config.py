@@ -15,9 +15,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -52,6 +52,61 @@ class OcrSettings(BaseModel):
     """Share of plausible word characters a text layer needs before it is trusted over OCR."""
 
 
+class MailRoute(BaseModel):
+    """One routing rule: mail to (or from) a matching address belongs to a client.
+
+    Rules give the intake a ``client_hint``; the understanding stage still checks the document
+    itself, so a rule never files anything on its own.
+    """
+
+    address_pattern: str
+    """Shell-style pattern, case-insensitive: ``mueller+post@office.example``,
+    ``post+*@office.example``, ``*@mueller-haustechnik.de``."""
+    client_code: str | None = None
+    """The client. ``None`` takes the plus tag of the matching address, upper-cased
+    (``post+mueller@office.example`` gives ``MUELLER``)."""
+    match: Literal["recipient", "sender"] = "recipient"
+    """Compare against the recipients (envelope, To, Cc) or against the sender (From)."""
+
+
+class MailboxSettings(BaseModel):
+    """One IMAP mailbox that is fetched (``backoffice.intake.imap``)."""
+
+    name: str = ""
+    """Label in logs and reports; the user name if empty."""
+    host: str
+    port: int | None = None
+    """Default: 993 for ``imaps``, 143 otherwise."""
+    user: str
+    password: SecretStr = SecretStr("")
+    tls: Literal["imaps", "starttls", "plain"] = "imaps"
+    """``plain`` sends the password unencrypted: only for a server on the same machine."""
+    ca_file: Path | None = None
+    """CA certificate(s) to trust instead of the system store (a private or self-signed CA)."""
+    verify_tls: bool = True
+    folder: str = "INBOX"
+    processed_folder: str | None = None
+    """Where handled messages are moved; ``None`` leaves them in ``folder``, marked as seen."""
+    client_code: str | None = None
+    """Every message in this mailbox belongs to this client (a client's own mailbox)."""
+    timeout_seconds: float = 60.0
+    max_messages: int = 200
+    """Messages handled per fetch run; the rest follow in the next run."""
+
+
+class MailSettings(BaseModel):
+    """E-mail intake: mailboxes to fetch and how their messages are routed to clients."""
+
+    mailboxes: list[MailboxSettings] = Field(default_factory=list)
+    routes: list[MailRoute] = Field(default_factory=list)
+    max_message_bytes: int = 400 * 1024 * 1024
+    """Size limit of a whole message (attachments are base64, about 4/3 of their size); the
+    parts inside are held to ``max_file_bytes`` each."""
+    inline_image_min_bytes: int = 16 * 1024
+    """Images embedded in the HTML text (``cid:``) smaller than this are logos and signature
+    graphics, not post; they stay in the stored message but do not become documents."""
+
+
 class IntakeSettings(BaseModel):
     """Limits and switches for taking in post."""
 
@@ -61,6 +116,15 @@ class IntakeSettings(BaseModel):
     drop_blank_pages: bool = True
     max_image_pixels: int = 120_000_000
     """Pillow's decompression-bomb limit, set deliberately (about 40x30 cm at 600 dpi)."""
+    max_unpacked_bytes: int = 1024 * 1024 * 1024
+    """Total bytes one container (e-mail, ZIP) may unpack to, nested parts included; guards
+    against ZIP bombs (a few KB that expand to many GB)."""
+    max_container_members: int = 500
+    """Parts one e-mail or ZIP may have; more is quarantined rather than unpacked."""
+    max_nesting_depth: int = 5
+    """How deep containers may nest: an e-mail's attachment is at depth 1, a file in a ZIP
+    attached to it at depth 2. A container whose parts would lie deeper is quarantined."""
+    mail: MailSettings = Field(default_factory=MailSettings)
 
 
 class UnderstandSettings(BaseModel):
@@ -85,7 +149,7 @@ class Settings(BaseSettings):
     catalog_url: str = ""
     """SQLAlchemy URL. Empty means ``sqlite:///<var_dir>/catalog.sqlite``."""
     archive_url: str = ""
-    """``file:///path``, a plain path, or ``s3://bucket/prefix``. Empty means ``<var_dir>/archive``."""
+    """A path, ``file:///path`` or ``s3://bucket/prefix``; empty means ``<var_dir>/archive``."""
     s3: S3Settings = Field(default_factory=S3Settings)
     ocr: OcrSettings = Field(default_factory=OcrSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)

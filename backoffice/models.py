@@ -79,6 +79,8 @@ class IntakeStatus(enum.StrEnum):
 
     RECEIVED = "received"
     SPLIT = "split"
+    UNPACKED = "unpacked"
+    """A container (e-mail, ZIP): its parts were received as child intakes."""
     DUPLICATE = "duplicate"
     QUARANTINED = "quarantined"
 
@@ -192,6 +194,8 @@ class Intake(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("intakes.id"), index=True)
+    """The container (e-mail, ZIP) this original was unpacked from."""
     size: Mapped[int] = mapped_column(BigInteger)
     source: Mapped[str] = mapped_column(String(32))
     """``folder``, ``cli``, ``email``, ``upload`` …"""
@@ -199,9 +203,7 @@ class Intake(Base):
     filename: Mapped[str | None] = mapped_column(String(500))
     media_type: Mapped[str | None] = mapped_column(String(100))
     storage_key: Mapped[str] = mapped_column(String(500))
-    status: Mapped[IntakeStatus] = mapped_column(
-        _enum(IntakeStatus), default=IntakeStatus.RECEIVED
-    )
+    status: Mapped[IntakeStatus] = mapped_column(_enum(IntakeStatus), default=IntakeStatus.RECEIVED)
     client_hint: Mapped[str | None] = mapped_column(String(32))
     """Client code known from where it came (mailbox, upload by a client), if any."""
     page_count: Mapped[int | None] = mapped_column(Integer)
@@ -237,9 +239,7 @@ class Document(Base):
     status: Mapped[DocumentStatus] = mapped_column(
         _enum(DocumentStatus), default=DocumentStatus.NEW
     )
-    doc_type: Mapped[DocType] = mapped_column(
-        _enum(DocType), default=DocType.UNKNOWN
-    )
+    doc_type: Mapped[DocType] = mapped_column(_enum(DocType), default=DocType.UNKNOWN)
     subtype: Mapped[str | None] = mapped_column(String(32))
     type_confidence: Mapped[float | None] = mapped_column(Float)
     type_scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -362,3 +362,73 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# --- portal and search (tables of migration 0002) ----------------------------------------------
+
+
+class ApiToken(Base):
+    """A personal API token for ``/api``; only its sha256 is stored, the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DocumentHandle(Base):
+    """The opaque, random public id under which the portal addresses a document.
+
+    Catalog ids are sequential and would make URLs guessable; links and the API use this id
+    instead, so knowing one document's address tells nothing about any other.
+    """
+
+    __tablename__ = "document_handles"
+
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SearchEntry(Base):
+    """Per-document search facts kept beside the full-text index (same on both backends).
+
+    The full text itself lives in ``documents_fts`` (SQLite FTS5) or in the ``tsv`` column that
+    migration 0002 adds to this table on PostgreSQL. ``indexed_at`` against
+    ``Document.updated_at`` tells which entries are stale.
+    """
+
+    __tablename__ = "search_entries"
+
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    sender: Mapped[str | None] = mapped_column(String(200))
+    sender_key: Mapped[str | None] = mapped_column(String(200))
+    """``sender`` lower-cased without diacritics, for the sender filter."""
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    indexed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Correction(Base):
+    """A staff correction of the machine's result; the training data of the next model."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    field: Mapped[str] = mapped_column(String(64))
+    """``doc_type``, ``client`` or the name of an extracted field."""
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -83,7 +83,9 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
 # --- receive and split ------------------------------------------------------------------------
 
 
-def receive(ctx: Context, path: Path, *, source: str = "cli", client_hint: str | None = None) -> list[Received]:
+def receive(
+    ctx: Context, path: Path, *, source: str = "cli", client_hint: str | None = None
+) -> list[Received]:
     """Store and record every file under ``path`` (see :mod:`backoffice.intake.receive`)."""
     return receive_path(
         ctx.catalog,
@@ -107,6 +109,24 @@ def pending_intakes(ctx: Context) -> list[int]:
 
 def split(ctx: Context, intake_id: int) -> list[int]:
     return split_intake(ctx.catalog, ctx.store, intake_id, ctx.settings)
+
+
+MAX_UNPACK_ROUNDS = 10
+"""Containers unpack into child intakes (a ZIP in a mail …); bounded like the nesting depth."""
+
+
+def split_pending(ctx: Context, split_many: Callable[[list[int]], object]) -> None:
+    """Split pending intakes round by round until unpacking yields no new ones.
+
+    ``split_many`` does one round (in-process here, as Prefect tasks in the flow).
+    """
+    done: set[int] = set()
+    for _ in range(MAX_UNPACK_ROUNDS):
+        todo = [i for i in pending_intakes(ctx) if i not in done]
+        if not todo:
+            return
+        split_many(todo)
+        done.update(todo)
 
 
 def pending_documents(ctx: Context) -> list[int]:
@@ -185,7 +205,11 @@ def run_text_stage(
             actor="system",
             action="document.text",
             document_id=document_id,
-            detail={"source": doc.text_source, "pages": len(result.pages), "failed": result.failed_pages},
+            detail={
+                "source": doc.text_source,
+                "pages": len(result.pages),
+                "failed": result.failed_pages,
+            },
         )
     return True
 
@@ -197,7 +221,9 @@ def _words_json(result: DocumentText) -> bytes:
             "width": p.width,
             "height": p.height,
             "rotation": p.rotation,
-            "words": [[w.text, round(w.confidence, 3), *(round(c, 1) for c in w.bbox)] for w in p.words],
+            "words": [
+                [w.text, round(w.confidence, 3), *(round(c, 1) for c in w.bbox)] for w in p.words
+            ],
         }
         for p in result.pages
     ]
@@ -251,7 +277,9 @@ def run_understand_stage(ctx: Context, document_id: int) -> Understanding:
     cls = result.classification
     with ctx.catalog.session() as session:
         doc = session.get_one(Document, document_id)
-        doc.doc_type = DocType(cls.label) if cls.label in DocType.__members__.values() else DocType.UNKNOWN
+        doc.doc_type = (
+            DocType(cls.label) if cls.label in DocType.__members__.values() else DocType.UNKNOWN
+        )
         doc.subtype = cls.subtype
         doc.type_confidence = round(cls.confidence, 4)
         doc.type_scores = {k: round(v, 4) for k, v in cls.scores.items()}
@@ -287,9 +315,7 @@ def run_understand_stage(ctx: Context, document_id: int) -> Understanding:
                 iban=values.get("iban"),
             )
             doc.correspondent_id = corr.id if corr else None
-        doc.doc_date = _parse_date(
-            values.get("issue_date") or values.get("letter_date")
-        )
+        doc.doc_date = _parse_date(values.get("issue_date") or values.get("letter_date"))
         doc.title = _title(doc.doc_type, values)
         flags = list(doc.flags or [])
         flags.extend(result.flags)
@@ -359,12 +385,18 @@ def run_file_stage(ctx: Context, document_id: int) -> None:
         if doc.client_id is None:
             doc.status = DocumentStatus.UNASSIGNED
             doc.needs_review = True
-            record_event(session, actor="system", action="document.unassigned", document_id=document_id)
+            record_event(
+                session, actor="system", action="document.unassigned", document_id=document_id
+            )
             return
         code = session.get_one(Client, doc.client_id).code
         received = doc.intake.received_at.date()
         until = retain_until(doc.doc_type, doc.doc_date, received)
-        keys = {"original": doc.original_key, "searchable": doc.searchable_key, "words": doc.words_key}
+        keys = {
+            "original": doc.original_key,
+            "searchable": doc.searchable_key,
+            "words": doc.words_key,
+        }
     scope = client_scope(code)
     moved: dict[str, str | None] = {}
     for kind, key in keys.items():
@@ -373,7 +405,9 @@ def run_file_stage(ctx: Context, document_id: int) -> None:
             continue
         body = ctx.store.get(key)
         suffix = Path(key).suffix
-        target = content_key(scope, {"original": "originals"}.get(kind, kind), sha256_hex(body), suffix)
+        target = content_key(
+            scope, {"original": "originals"}.get(kind, kind), sha256_hex(body), suffix
+        )
         ctx.store.put(
             target,
             body,
@@ -440,8 +474,7 @@ def run_batch(
     """Everything in one process, without Prefect (the quick path and what tests compare to)."""
     if path is not None:
         receive(ctx, path, source=source, client_hint=client_hint)
-    for intake_id in pending_intakes(ctx):
-        split(ctx, intake_id)
+    split_pending(ctx, lambda ids: [split(ctx, i) for i in ids])
     outcomes = []
     for doc_id in pending_documents(ctx):
         result = process_document(ctx, doc_id)
@@ -475,5 +508,10 @@ def seed_clients(ctx: Context, clients: Sequence[Any]) -> int:
             )
             created += 1
         if created:
-            record_event(session, actor="system", action="clients.seeded", detail={"count": created, "at": datetime.now(UTC).isoformat()})
+            record_event(
+                session,
+                actor="system",
+                action="clients.seeded",
+                detail={"count": created, "at": datetime.now(UTC).isoformat()},
+            )
     return created

@@ -17,17 +17,23 @@ from typing import Any
 
 from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from backoffice.config import Settings, get_settings
 from backoffice.context import Context
 from backoffice.pipeline import (
     pending_documents,
-    pending_intakes,
     process_document,
     receive,
     split,
+    split_pending,
 )
+
+
+def _thread_pool(workers: int) -> TaskRunner[Any]:
+    """Documents in parallel threads: tesseract is a subprocess, so threads are enough."""
+    runner: TaskRunner[Any] = ThreadPoolTaskRunner(max_workers=workers)
+    return runner
 
 
 def _context(overrides: dict[str, Any] | None) -> Context:
@@ -36,7 +42,9 @@ def _context(overrides: dict[str, Any] | None) -> Context:
 
 
 @task(name="receive", cache_policy=NO_CACHE)
-def receive_task(path: str, source: str, client_hint: str | None, overrides: dict[str, Any] | None) -> int:
+def receive_task(
+    path: str, source: str, client_hint: str | None, overrides: dict[str, Any] | None
+) -> int:
     """Store every file under ``path`` as an original; returns how many were new."""
     received = receive(_context(overrides), Path(path), source=source, client_hint=client_hint)
     return sum(1 for r in received if not r.duplicate)
@@ -52,7 +60,7 @@ def process_task(document_id: int, overrides: dict[str, Any] | None) -> dict[str
     return process_document(_context(overrides), document_id).as_dict()
 
 
-@flow(name="intake", task_runner=ThreadPoolTaskRunner(max_workers=2), log_prints=False)
+@flow(name="intake", task_runner=_thread_pool(2), log_prints=False)
 def intake_flow(
     path: str | None = None,
     source: str = "folder",
@@ -63,9 +71,7 @@ def intake_flow(
     if path is not None:
         receive_task(path, source, client_hint, overrides)
     ctx = _context(overrides)
-    intake_ids = pending_intakes(ctx)
-    if intake_ids:
-        split_task.map(intake_ids, unmapped(overrides)).wait()
+    split_pending(ctx, lambda ids: split_task.map(ids, unmapped(overrides)).wait())
     document_ids = pending_documents(ctx)
     futures = process_task.map(document_ids, unmapped(overrides))
     return [f.result() for f in futures]
@@ -82,9 +88,7 @@ def run_intake(
     from flows.runtime import no_heartbeat
 
     overrides = settings.model_dump(mode="json", exclude_defaults=False)
-    runner = intake_flow.with_options(
-        task_runner=ThreadPoolTaskRunner(max_workers=max(1, settings.flow_workers))
-    )
+    runner = intake_flow.with_options(task_runner=_thread_pool(max(1, settings.flow_workers)))
     with no_heartbeat():
         result: list[dict[str, Any]] = runner(
             str(path) if path else None, source, client_hint, overrides

@@ -14,8 +14,8 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
 
-from backoffice.config import S3Settings, Settings  # noqa: E402
-from tests.services import PostgresServer, S3Server, postgres_server, s3_server  # noqa: E402
+from backoffice.config import S3Settings, Settings
+from tests.services import PostgresServer, S3Server, postgres_server, s3_server
 
 _counter = itertools.count()
 
@@ -89,4 +89,6 @@ def any_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     catalog_kind, archive_kind = request.param
     url = _catalog_url(catalog_kind, request, tmp_path)
     archive_url, s3_settings = _archive(archive_kind, request, tmp_path)
-    return Settings(var_dir=tmp_path / "var", catalog_url=url, archive_url=archive_url, s3=s3_settings)
+    return Settings(
+        var_dir=tmp_path / "var", catalog_url=url, archive_url=archive_url, s3=s3_settings
+    )

@@ -82,14 +82,42 @@ def postgres_server() -> Iterator[PostgresServer]:
     port = free_port()
     subprocess.run(
         _as_postgres(
-            [pg_bin("initdb"), "-D", str(datadir), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]
+            [
+                pg_bin("initdb"),
+                "-D",
+                str(datadir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ]
         ),
         check=True,
         capture_output=True,
     )
-    options = f"-h 127.0.0.1 -p {port} -k {sockdir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    options = (
+        f"-h 127.0.0.1 -p {port} -k {sockdir} -c fsync=off -c synchronous_commit=off "
+        "-c full_page_writes=off -c max_connections=200"
+    )
     subprocess.run(
-        _as_postgres([pg_bin("pg_ctl"), "-D", str(datadir), "-o", options, "-l", str(root / "log"), "-w", "-t", "60", "start"]),
+        _as_postgres(
+            [
+                pg_bin("pg_ctl"),
+                "-D",
+                str(datadir),
+                "-o",
+                options,
+                "-l",
+                str(root / "log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        ),
         check=True,
         capture_output=True,
     )
@@ -99,6 +127,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         subprocess.run(
             _as_postgres([pg_bin("pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"]),
             capture_output=True,
+            check=False,
         )
         shutil.rmtree(root, ignore_errors=True)
 

@@ -3,7 +3,7 @@
 Originals and derived artefacts are stored under content-addressed keys (sha256 of the body),
 scoped by client (``clients/<CODE>/…``) or, before a client is known, by the intake area
 (``intake/…``). Writes are *write-once*: storing the same body under an existing key is a no-op,
-a different body under an existing key is refused (:class:`ObjectConflict`). That makes every
+a different body under an existing key is refused (:class:`ObjectConflictError`). That makes every
 stage idempotent and an original impossible to overwrite by accident (GoBD Unveränderbarkeit).
 
 The backend is chosen by the archive URL: a path or ``file://`` URL gives :class:`LocalStore`,
@@ -33,15 +33,15 @@ class StorageError(Exception):
     """The archive could not do what was asked."""
 
 
-class ObjectConflict(StorageError):
+class ObjectConflictError(StorageError):
     """A different body was offered for a key that already holds an object."""
 
 
-class ObjectMissing(StorageError):
+class ObjectMissingError(StorageError):
     """No object under that key."""
 
 
-class RetentionViolation(StorageError):
+class RetentionViolationError(StorageError):
     """Deleting an object whose retention period has not ended."""
 
 
@@ -153,14 +153,14 @@ class LocalStore:
 
     def _existing(self, key: str, path: Path, digest: str, size: int) -> PutResult:
         if sha256_hex(path.read_bytes()) != digest:
-            raise ObjectConflict(f"{key} already holds a different object")
+            raise ObjectConflictError(f"{key} already holds a different object")
         return PutResult(key, digest, size, created=False)
 
     def get(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
         except FileNotFoundError as exc:
-            raise ObjectMissing(key) from exc
+            raise ObjectMissingError(key) from exc
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -182,10 +182,10 @@ class LocalStore:
     def delete(self, key: str, *, today: date | None = None) -> None:
         until = self.retention(key)
         if until is not None and (today or date.today()) <= until:
-            raise RetentionViolation(f"{key} is retained until {until.isoformat()}")
+            raise RetentionViolationError(f"{key} is retained until {until.isoformat()}")
         path = self._path(key)
         if not path.exists():
-            raise ObjectMissing(key)
+            raise ObjectMissingError(key)
         path.unlink()
 
 
@@ -233,7 +233,9 @@ class S3Store:
         from botocore.exceptions import ClientError
 
         try:
-            head: dict[str, Any] = self.client.head_object(Bucket=self.bucket, Key=self._k(key))
+            head: dict[str, Any] = dict(
+                self.client.head_object(Bucket=self.bucket, Key=self._k(key))
+            )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
                 return None
@@ -278,7 +280,7 @@ class S3Store:
 
     def _existing(self, key: str, digest: str, size: int) -> PutResult:
         if sha256_hex(self.get(key)) != digest:
-            raise ObjectConflict(f"{key} already holds a different object")
+            raise ObjectConflictError(f"{key} already holds a different object")
         return PutResult(key, digest, size, created=False)
 
     def get(self, key: str) -> bytes:
@@ -290,7 +292,7 @@ class S3Store:
             ].read()
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
-                raise ObjectMissing(key) from exc
+                raise ObjectMissingError(key) from exc
             raise StorageError(f"S3 GET {key}: {exc}") from exc
         return body
 
@@ -310,14 +312,14 @@ class S3Store:
     def retention(self, key: str) -> date | None:
         head = self._head(key)
         if head is None:
-            raise ObjectMissing(key)
+            raise ObjectMissingError(key)
         until = head.get("ObjectLockRetainUntilDate")
         return until.date() if until else None
 
     def delete(self, key: str, *, today: date | None = None) -> None:
         until = self.retention(key)
         if until is not None and (today or date.today()) <= until:
-            raise RetentionViolation(f"{key} is retained until {until.isoformat()}")
+            raise RetentionViolationError(f"{key} is retained until {until.isoformat()}")
         self.client.delete_object(Bucket=self.bucket, Key=self._k(key))
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from rapidfuzz import fuzz
 from sqlalchemy import select
@@ -70,7 +71,9 @@ def _issued_by_client(doc: Document, client: Client) -> bool:
     if not seller:
         return False
     names = [client.name, *client.aliases]
-    return max(fuzz.token_sort_ratio(normalise_name(seller), normalise_name(n)) for n in names) >= 90
+    return (
+        max(fuzz.token_sort_ratio(normalise_name(seller), normalise_name(n)) for n in names) >= 90
+    )
 
 
 def queue_followups(session: Session, doc: Document) -> list[FollowUp]:
@@ -93,7 +96,9 @@ def queue_followups(session: Session, doc: Document) -> list[FollowUp]:
     return created
 
 
-def _plan(session: Session, doc: Document, client: Client) -> list[tuple[FollowUpKind, dict]]:  # type: ignore[type-arg]
+def _plan(
+    session: Session, doc: Document, client: Client
+) -> list[tuple[FollowUpKind, dict[str, Any]]]:
     if doc.doc_type == DocType.INVOICE:
         return _plan_invoice(doc, client)
     if doc.doc_type == DocType.REMINDER:
@@ -111,7 +116,7 @@ def _plan(session: Session, doc: Document, client: Client) -> list[tuple[FollowU
     return []
 
 
-def _plan_invoice(doc: Document, client: Client) -> list[tuple[FollowUpKind, dict]]:  # type: ignore[type-arg]
+def _plan_invoice(doc: Document, client: Client) -> list[tuple[FollowUpKind, dict[str, Any]]]:
     if doc.field("is_credit_note") == "true":
         return []
     issue = _date(doc.field("issue_date"))
@@ -137,7 +142,7 @@ def _plan_invoice(doc: Document, client: Client) -> list[tuple[FollowUpKind, dic
     ]
 
 
-def _plan_reminder(session: Session, doc: Document) -> tuple[FollowUpKind, dict]:  # type: ignore[type-arg]
+def _plan_reminder(session: Session, doc: Document) -> tuple[FollowUpKind, dict[str, Any]]:
     refs = [r.strip() for r in (doc.field("referenced_invoice_numbers") or "").split(",") if r]
     wanted = {normalise_reference(r) for r in refs}
     payable = None

@@ -26,7 +26,15 @@ from backoffice.models import Intake, IntakeStatus
 
 log = logging.getLogger(__name__)
 
-SUPPORTED = {"application/pdf", "image/png", "image/jpeg", "image/tiff"}
+SUPPORTED = {
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/tiff",
+    "message/rfc822",
+    "application/vnd.ms-outlook",
+    "application/zip",
+}
 
 
 @dataclass(frozen=True)

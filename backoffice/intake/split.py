@@ -24,6 +24,7 @@ from backoffice.archive.audit import record_event
 from backoffice.archive.storage import INTAKE_SCOPE, ObjectStore, content_key, sha256_hex
 from backoffice.config import Settings
 from backoffice.db import Catalog
+from backoffice.intake.mail import unpack_intake
 from backoffice.intake.quarantine import quarantine_intake
 from backoffice.intake.separator import read_separator
 from backoffice.models import Document, Intake, IntakeStatus
@@ -35,7 +36,7 @@ SCAN_DPI = 100
 """Resolution of the quick render used to find separator sheets and blank pages."""
 
 
-class UnreadableInput(Exception):
+class UnreadableInputError(Exception):
     """The original cannot be opened as a document; the message is shown to staff."""
 
 
@@ -59,9 +60,9 @@ def as_pdf(data: bytes, media_type: str | None) -> bytes:
             frames[0].save(out, "PDF", save_all=True, append_images=frames[1:], resolution=dpi)
             return out.getvalue()
     except Image.DecompressionBombError as exc:
-        raise UnreadableInput(f"Das Bild ist unzulässig groß ({exc}).") from exc
+        raise UnreadableInputError(f"Das Bild ist unzulässig groß ({exc}).") from exc
     except (OSError, ValueError, SyntaxError) as exc:
-        raise UnreadableInput(f"Das Bild ist beschädigt oder unvollständig ({exc}).") from exc
+        raise UnreadableInputError(f"Das Bild ist beschädigt oder unvollständig ({exc}).") from exc
 
 
 def _frames(img: Image.Image) -> list[Image.Image]:
@@ -74,16 +75,18 @@ def _frames(img: Image.Image) -> list[Image.Image]:
 
 
 def open_pdf(data: bytes) -> pdfium.PdfDocument:
-    """Open a PDF or raise :class:`UnreadableInput` with a reason staff understand."""
+    """Open a PDF or raise :class:`UnreadableInputError` with a reason staff understand."""
     try:
         return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         message = str(exc).lower()
         if "password" in message:
-            raise UnreadableInput(
+            raise UnreadableInputError(
                 "Die PDF-Datei ist passwortgeschützt; ohne Passwort kann sie nicht gelesen werden."
             ) from exc
-        raise UnreadableInput(f"Die PDF-Datei ist beschädigt und nicht lesbar ({exc}).") from exc
+        raise UnreadableInputError(
+            f"Die PDF-Datei ist beschädigt und nicht lesbar ({exc})."
+        ) from exc
 
 
 def is_blank(image: Image.Image, ink_threshold: float = 0.002) -> bool:
@@ -97,7 +100,9 @@ def is_blank(image: Image.Image, ink_threshold: float = 0.002) -> bool:
     return dark / max(1, inner.width * inner.height) < ink_threshold
 
 
-def plan_groups(pdf: pdfium.PdfDocument, *, drop_blank: bool) -> tuple[list[PageGroup], list[int], list[int]]:
+def plan_groups(
+    pdf: pdfium.PdfDocument, *, drop_blank: bool
+) -> tuple[list[PageGroup], list[int], list[int]]:
     """Group the pages into documents; also return separator and blank page indices."""
     groups: list[PageGroup] = []
     current = PageGroup()
@@ -131,8 +136,16 @@ def cut_pages(pdf: pdfium.PdfDocument, pages: list[int]) -> bytes:
     return buf.getvalue()
 
 
-def split_intake(catalog: Catalog, store: ObjectStore, intake_id: int, settings: Settings) -> list[int]:
-    """Cut an intake into documents; returns their ids (the existing ones if already split)."""
+def split_intake(
+    catalog: Catalog, store: ObjectStore, intake_id: int, settings: Settings
+) -> list[int]:
+    """Cut an intake into documents; returns their ids (the existing ones if already split).
+
+    Containers (e-mails, Outlook messages, ZIP archives) are not split but unpacked: their parts
+    become child intakes in ``received`` state, which the next round of splitting picks up.
+    """
+    if unpack_intake(catalog, store, intake_id, settings) is not None:
+        return []
     with catalog.session() as session:
         intake = session.get_one(Intake, intake_id)
         if intake.status != IntakeStatus.RECEIVED:
@@ -145,17 +158,17 @@ def split_intake(catalog: Catalog, store: ObjectStore, intake_id: int, settings:
         pdf = open_pdf(pdf_bytes)
         page_count = len(pdf)
         if page_count == 0:
-            raise UnreadableInput(
+            raise UnreadableInputError(
                 "Die PDF-Datei enthält keine lesbaren Seiten (unvollständig oder beschädigt)."
             )
         if page_count > settings.intake.max_pages:
-            raise UnreadableInput(
+            raise UnreadableInputError(
                 f"Die Datei hat {page_count} Seiten; erlaubt sind höchstens "
                 f"{settings.intake.max_pages} (Einstellung intake.max_pages)."
             )
         groups, separators, blanks = plan_groups(pdf, drop_blank=settings.intake.drop_blank_pages)
         if not groups:
-            raise UnreadableInput("Die Datei enthält nur leere Seiten oder Trennblätter.")
+            raise UnreadableInputError("Die Datei enthält nur leere Seiten oder Trennblätter.")
         parts = []
         for group in groups:
             body = cut_pages(pdf, group.pages)
@@ -164,7 +177,7 @@ def split_intake(catalog: Catalog, store: ObjectStore, intake_id: int, settings:
             store.put(doc_key, body, content_type="application/pdf")
             parts.append((group, digest, doc_key))
         pdf.close()
-    except UnreadableInput as exc:
+    except UnreadableInputError as exc:
         quarantine_intake(catalog, intake_id, str(exc))
         return []
     except (pdfium.PdfiumError, Image.DecompressionBombError, OSError, ValueError) as exc:

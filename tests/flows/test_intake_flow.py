@@ -25,7 +25,9 @@ def test_intake_flow_files_a_batch_and_quarantines_bad_files(tmp_path: Path) -> 
     inbox.mkdir()
     for batch in (post / "batches").glob("*.pdf"):
         (inbox / batch.name).write_bytes(batch.read_bytes())
-    (inbox / "truncated.pdf").write_bytes((post / "batches").joinpath("batch-001.pdf").read_bytes()[:2000])
+    (inbox / "truncated.pdf").write_bytes(
+        (post / "batches").joinpath("batch-001.pdf").read_bytes()[:2000]
+    )
     (inbox / "empty.pdf").write_bytes(b"")
 
     settings = Settings(var_dir=tmp_path / "var")
@@ -49,5 +51,7 @@ def test_intake_flow_files_a_batch_and_quarantines_bad_files(tmp_path: Path) -> 
     with ctx.catalog.session() as s:
         assert s.scalar(select(func.count()).select_from(Document)) == len(truth.order)
         assert s.scalar(
-            select(func.count()).select_from(Document).where(Document.status == DocumentStatus.FILED)
+            select(func.count())
+            .select_from(Document)
+            .where(Document.status == DocumentStatus.FILED)
         ) == len(truth.order)

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from backoffice.archive.storage import (
-    ObjectConflict,
-    ObjectMissing,
-    RetentionViolation,
+    ObjectConflictError,
+    ObjectMissingError,
+    RetentionViolationError,
     StorageError,
     client_scope,
     content_key,
@@ -33,7 +33,7 @@ def test_put_is_write_once_and_idempotent(store) -> None:  # type: ignore[no-unt
     again = store.put(key, body)
     assert not again.created
     assert store.get(key) == body
-    with pytest.raises(ObjectConflict):
+    with pytest.raises(ObjectConflictError):
         store.put(key, b"something else")
     assert store.get(key) == body
 
@@ -48,7 +48,7 @@ def test_keys_are_scoped_by_client_and_listed(store) -> None:  # type: ignore[no
 
 
 def test_missing_and_hostile_keys(store) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(ObjectMissing):
+    with pytest.raises(ObjectMissingError):
         store.get("clients/X/originals/ab/nothing.pdf")
     assert not store.exists("clients/X/originals/ab/nothing.pdf")
     for bad in ("../etc/passwd", "/abs/key", "clients/../../x", "a//b", "clients/X/ä.pdf", ""):
@@ -63,8 +63,34 @@ def test_retention_blocks_deletion(store) -> None:  # type: ignore[no-untyped-de
     key = content_key(client_scope("KLEIN"), "originals", sha256_hex(body), ".pdf")
     store.put(key, body, retain_until=date(2034, 12, 31))
     if store.retention(key) is not None:  # S3 without Object Lock keeps no retention date
-        with pytest.raises(RetentionViolation):
+        with pytest.raises(RetentionViolationError):
             store.delete(key, today=date(2030, 1, 1))
         assert store.exists(key)
         store.delete(key, today=date(2035, 1, 1))
         assert not store.exists(key)
+
+
+@pytest.mark.services
+def test_s3_object_lock_keeps_originals(s3, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With Object Lock the retention date is the server's, and deleting early is refused."""
+    s3.create_bucket("locked-archive", object_lock=True)
+    settings = Settings(
+        var_dir=tmp_path,
+        archive_url="s3://locked-archive/office",
+        s3=S3Settings(
+            endpoint_url=s3.endpoint, access_key_id="t", secret_access_key="t", object_lock=True
+        ),
+    )
+    store = open_store(settings)
+    body = b"%PDF-1.7 invoice to keep"
+    key = content_key(client_scope("SCHNEIDER"), "originals", sha256_hex(body), ".pdf")
+    store.put(key, body, retain_until=date(2034, 12, 31))
+    assert store.retention(key) == date(2034, 12, 31)
+    with pytest.raises(RetentionViolationError):
+        store.delete(key)
+    # The server itself refuses to remove the locked version, whatever our code does.
+    client = s3.client()
+    version = client.head_object(Bucket="locked-archive", Key=f"office/{key}")["VersionId"]
+    with pytest.raises(Exception, match=r"AccessDenied|locked|retention|Forbidden"):
+        client.delete_object(Bucket="locked-archive", Key=f"office/{key}", VersionId=version)
+    assert store.get(key) == body

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -58,6 +57,7 @@ def upgrade() -> None:
         "intakes",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("parent_id", sa.Integer(), nullable=True),
         sa.Column("size", sa.BigInteger(), nullable=False),
         sa.Column("source", sa.String(length=32), nullable=False),
         sa.Column("source_ref", sa.String(length=1000), nullable=True),
@@ -69,6 +69,7 @@ def upgrade() -> None:
             sa.Enum(
                 "received",
                 "split",
+                "unpacked",
                 "duplicate",
                 "quarantined",
                 name="intakestatus",
@@ -82,9 +83,15 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("redeliveries", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["parent_id"], ["intakes.id"], name=op.f("fk_intakes_parent_id_intakes")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_intakes")),
         sa.UniqueConstraint("sha256", name=op.f("uq_intakes_sha256")),
     )
+    with op.batch_alter_table("intakes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_intakes_parent_id"), ["parent_id"], unique=False)
+
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -339,6 +346,9 @@ def downgrade() -> None:
 
     op.drop_table("correspondents")
     op.drop_table("users")
+    with op.batch_alter_table("intakes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_intakes_parent_id"))
+
     op.drop_table("intakes")
     op.drop_table("clients")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:

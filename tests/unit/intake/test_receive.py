@@ -10,11 +10,11 @@ from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
 from backoffice.config import Settings
+from backoffice.context import Context
 from backoffice.intake.quarantine import open_entries
 from backoffice.intake.receive import receive_bytes, receive_path
 from backoffice.intake.sniff import sniff_media_type
 from backoffice.models import Intake, IntakeStatus
-from backoffice.context import Context
 
 
 def make_pdf(text: str = "Rechnung") -> bytes:
@@ -86,7 +86,9 @@ def test_bad_input_is_quarantined_with_reason_and_kept(ctx: Context, tmp_path) -
     assert by_name["program.pdf"].status == IntakeStatus.QUARANTINED
     assert by_name["photo.pdf"].status == IntakeStatus.RECEIVED
     assert by_name["ok.pdf"].status == IntakeStatus.RECEIVED
-    reasons = {e.source_ref.rsplit("/", 1)[-1]: e.reason for e in open_entries(ctx.catalog) if e.source_ref}
+    reasons = {
+        e.source_ref.rsplit("/", 1)[-1]: e.reason for e in open_entries(ctx.catalog) if e.source_ref
+    }
     assert "leer" in reasons["empty.pdf"]
     assert "x-msdownload" in reasons["program.pdf"]
     with ctx.catalog.session() as s:  # nothing lost: every original is in the archive
@@ -95,6 +97,25 @@ def test_bad_input_is_quarantined_with_reason_and_kept(ctx: Context, tmp_path) -
 
 
 def test_size_limit(ctx: Context) -> None:
-    r = receive_bytes(ctx.catalog, ctx.store, make_pdf() + b" " * 5000, source="cli", max_bytes=1000)
+    r = receive_bytes(
+        ctx.catalog, ctx.store, make_pdf() + b" " * 5000, source="cli", max_bytes=1000
+    )
     assert r.status == IntakeStatus.QUARANTINED
     assert "größer als erlaubt" in open_entries(ctx.catalog)[0].reason
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"PK\x03\x04\x14\x00stored.pdf%PDF-1.7 ...", "application/zip"),
+        (
+            b"DKIM-Signature: v=1; a=rsa-sha256;\n\tb=abc\nFrom: a@b.de\nSubject: x\n\nbody",
+            "message/rfc822",
+        ),
+        (b"X-Mailer: foo\r\nARC-Seal: i=1\r\nTo: x@y.de\r\n\r\n", "message/rfc822"),
+        (b"garbage %PDF-1.4 later", "application/pdf"),
+        (b"Note: this is just a line\nand text", "application/octet-stream"),
+    ],
+)
+def test_sniff_containers_and_mail_headers(data: bytes, expected: str) -> None:
+    assert sniff_media_type(data) == expected
