@@ -49,7 +49,7 @@ DEMO_CLIENTS: tuple[SampleClient, ...] = (
             "Mueller Haustechnik GmbH",
         ),
         vat_id="DE147283560",
-        iban="DE24600501017481209305",
+        iban="DE94600501017481209306",
     ),
     SampleClient(
         code="SCHNEIDER",
@@ -65,7 +65,7 @@ DEMO_CLIENTS: tuple[SampleClient, ...] = (
             "Baeckerei Schneider",
         ),
         vat_id="DE273819459",
-        iban="DE18370501981902348571",
+        iban="DE44370501981902348588",
     ),
     SampleClient(
         code="KLEIN",

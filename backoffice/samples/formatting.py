@@ -68,7 +68,7 @@ def canonical_number(value: Decimal) -> str:
 
 
 def _group(integer: str, sep: str) -> str:
-    parts = []
+    parts: list[str] = []
     while len(integer) > 3:
         parts.insert(0, integer[-3:])
         integer = integer[:-3]
