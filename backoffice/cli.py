@@ -112,7 +112,12 @@ def _catalog_progress(ctx: Any, label: str) -> Iterator[None]:
 
 
 def _run_intake(
-    ctx: Any, path: Path | None, *, use_prefect: bool, client_hint: str | None, source: str
+    ctx: Any,
+    path: Path | list[Path] | None,
+    *,
+    use_prefect: bool,
+    client_hint: str | None,
+    source: str,
 ) -> list[dict[str, Any]]:
     if use_prefect:
         from flows.runtime import configure_environment
@@ -231,9 +236,15 @@ def demo(
     if not (out / "ground_truth.json").exists():
         with console.status("Erzeuge Beispielpost …"):
             generate(out, seed=seed, n_documents=documents)
-    console.print(f"Beispielpost: {out}/batches (gescannte Stapel mit Trennblättern)")
+    console.print(
+        f"Beispielpost: {out}/batches (gescannte Stapel mit Trennblättern) und {out}/email"
+    )
     outcomes = _run_intake(
-        ctx, out / "batches", use_prefect=prefect, client_hint=None, source="folder"
+        ctx,
+        [out / "batches", out / "email"],
+        use_prefect=prefect,
+        client_hint=None,
+        source="folder",
     )
     print_summary(outcomes)
     elapsed = time.perf_counter() - started
@@ -292,6 +303,148 @@ def samples_generate(
         f"{len(result.documents)} Dokumente, {len(result.batches)} Stapel, "
         f"{len(result.emails)} E-Mails in {out}"
     )
+
+
+def demo_profiles() -> list[Any]:
+    """The demo clients as routing profiles (ids 1…3), for evaluation without a catalog."""
+    from backoffice.samples import DEMO_CLIENTS
+    from backoffice.understand import ClientProfile
+
+    return [
+        ClientProfile(
+            id=n,
+            code=c.code,
+            name=c.name,
+            aliases=tuple(c.aliases),
+            zip=c.zip,
+            city=c.city,
+            street=c.street,
+        )
+        for n, c in enumerate(DEMO_CLIENTS, 1)
+    ]
+
+
+EVALUATION_RECORD = Path(__file__).resolve().parent.parent / "models" / "evaluation.json"
+HELD_OUT_SEED = 9001
+
+
+def run_evaluation(
+    var_dir: Path, documents: int, einvoices: Path | None, scanned_einvoices: bool
+) -> dict[str, Any]:
+    """Held-out sample post (unseen seed, all layouts incl. the two never trained on) and the
+    real e-invoices; see :mod:`backoffice.understand.evaluate`."""
+    from backoffice.samples import generate
+    from backoffice.understand.evaluate import evaluate_einvoices, evaluate_samples
+
+    root = var_dir / "evaluation" / f"seed{HELD_OUT_SEED}-n{documents}"
+    if not (root / "ground_truth.json").exists():
+        generate(root, seed=HELD_OUT_SEED, n_documents=documents, n_emails=0)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console) as progress:
+        task_id = progress.add_task("Beispielpost", total=documents)
+        report: dict[str, Any] = {
+            "held-out": evaluate_samples(
+                root,
+                demo_profiles(),
+                progress=lambda done, total: progress.update(task_id, completed=done, total=total),
+            )
+        }
+    if einvoices is not None and einvoices.exists():
+        with console.status("E-Rechnungen …"):
+            report["einvoices"] = evaluate_einvoices(einvoices, scanned=scanned_einvoices)
+    return report
+
+
+def print_evaluation(report: dict[str, Any]) -> None:
+    from backoffice.understand import DOC_TYPES
+
+    for corpus, channels in report.items():
+        for channel, data in channels.items():
+            console.rule(f"{corpus} · {channel} · {data['documents']} Dokumente")
+            console.print(
+                f"Klassifikation {data['classification_accuracy']:.1f} %  ·  "
+                f"Mandant {data['routing_accuracy']:.1f} %"
+            )
+            if corpus == "held-out":
+                matrix = Table("Soll \\ Ist", *DOC_TYPES, title="Konfusionsmatrix")
+                for expected in DOC_TYPES:
+                    row = data["confusion"].get(expected, {})
+                    matrix.add_row(expected, *(str(row.get(t, 0)) for t in DOC_TYPES))
+                console.print(matrix)
+            fields = Table("Feld", "Treffer", "Genauigkeit")
+            for name, scores in data["fields"].items():
+                fields.add_row(
+                    name, f"{scores['hits']}/{scores['total']}", f"{scores['accuracy']:.1f} %"
+                )
+            console.print(fields)
+            for error in data["errors"][:10]:
+                console.print(f"  [dim]{error}[/]")
+
+
+@app.command()
+def evaluate(
+    documents: Annotated[int, typer.Option(help="Umfang der zurückgehaltenen Beispielpost.")] = 40,
+    einvoices: Annotated[Path | None, typer.Option(help="Ordner mit echten E-Rechnungen.")] = Path(
+        "../shared/einvoices"
+    ),
+    scanned_einvoices: Annotated[
+        bool, typer.Option(help="E-Rechnungen auch gerastert (300 dpi) über OCR lesen.")
+    ] = False,
+    record: Annotated[
+        bool, typer.Option(help="Ergebnis als neuen Vergleichswert speichern.")
+    ] = False,
+    check: Annotated[
+        bool, typer.Option(help="Fehlschlagen, wenn mehr als 2 Punkte unter dem Vergleichswert.")
+    ] = False,
+    var: VarOption = None,
+) -> None:
+    """Klassifikation und Felderkennung messen (zurückgehaltene Post, echte E-Rechnungen)."""
+    import json
+
+    from backoffice.understand.evaluate import headline, regressions
+
+    settings = _settings(var)
+    report = run_evaluation(settings.var_dir, documents, einvoices, scanned_einvoices)
+    print_evaluation(report)
+    figures = {
+        f"{corpus}/{key}": value
+        for corpus, channels in report.items()
+        for key, value in headline(channels).items()
+    }
+    if record:
+        EVALUATION_RECORD.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
+        console.print(f"Vergleichswerte gespeichert: {EVALUATION_RECORD}")
+    if check and EVALUATION_RECORD.exists():
+        problems = regressions(figures, json.loads(EVALUATION_RECORD.read_text()))
+        for problem in problems:
+            console.print(f"[red]Verschlechtert:[/] {problem}")
+        if problems:
+            raise typer.Exit(1)
+
+
+@app.command()
+def train(
+    samples: Annotated[int, typer.Option(help="Beispieldokumente fürs Training.")] = 300,
+    seed: int = 0,
+    out: Annotated[Path, typer.Option(help="Zielordner des Modells.")] = Path("models/textcat"),
+    var: VarOption = None,
+) -> None:
+    """Den Dokumentart-Klassifikator neu trainieren (Beispielpost mit OCR, Korrekturen)."""
+    from backoffice.understand.train import main as train_main
+
+    settings = _settings(var)
+    args = [
+        "--out", str(out),
+        "--samples", str(samples),
+        "--samples-dir", str(settings.var_dir / "train-corpus"),
+        "--layouts", "classic,band,centered,minimal,erp,international",
+        "--seed-corpus", "150",
+        "--seed", str(seed),
+    ]  # fmt: skip
+    shared = Path("../shared/einvoices/zugferd-2.0")
+    if shared.exists():
+        args += ["--einvoice-dir", str(shared)]
+    raise typer.Exit(train_main(args))
 
 
 @app.command("separator-sheet")

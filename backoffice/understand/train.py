@@ -45,6 +45,49 @@ def examples_from_pdfs(folder: Path, label: str = "invoice") -> list[tuple[str, 
     return out
 
 
+def examples_from_samples(
+    out_dir: Path,
+    *,
+    seed: int,
+    n_documents: int,
+    layouts: Sequence[str] | None = None,
+    ocr: bool = True,
+) -> list[tuple[str, str]]:
+    """Generate sample post and return its clean texts plus, with ``ocr``, the OCR text of the
+    scanned versions: the classifier must learn what the scanner path really produces.
+
+    OCR results are cached beside the corpus (``ocr-text.json``), since OCR of a few hundred
+    pages takes minutes and the corpus is deterministic for a seed.
+    """
+    from backoffice.config import OcrSettings
+    from backoffice.samples import generate
+    from backoffice.text import TextError, extract_document_text
+
+    if not (out_dir / "ground_truth.json").exists():
+        generate(out_dir, seed=seed, n_documents=n_documents, layouts=layouts, n_emails=0)
+    examples = examples_from_ground_truth(out_dir / "ground_truth.json")
+    if not ocr:
+        return examples
+    cache_path = out_dir / "ocr-text.json"
+    cache: dict[str, str] = (
+        json.loads(cache_path.read_text(encoding="utf-8")) if cache_path.exists() else {}
+    )
+    truth = json.loads((out_dir / "ground_truth.json").read_text(encoding="utf-8"))
+    settings = OcrSettings()
+    for doc in truth["documents"]:
+        if doc["id"] not in cache:
+            scanned = out_dir / "scanned" / f"{doc['id']}.pdf"
+            if not scanned.exists():
+                continue
+            try:
+                cache[doc["id"]] = extract_document_text(scanned.read_bytes(), settings).text
+            except TextError:
+                continue
+        examples.append((cache[doc["id"]], doc["doc_type"]))
+    cache_path.write_text(json.dumps(cache, ensure_ascii=False), encoding="utf-8")
+    return examples
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR)
@@ -58,6 +101,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--einvoice-dir", type=Path, action="append", default=[])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-iter", type=int, default=12)
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=0,
+        help="generate this many sample documents (clean text + OCR of the scanned versions)",
+    )
+    parser.add_argument("--samples-seed", type=int, default=100)
+    parser.add_argument("--samples-dir", type=Path, default=Path("var/train-corpus"))
+    parser.add_argument("--layouts", default="", help="comma-separated layouts to train on")
     args = parser.parse_args(argv)
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
     examples: list[tuple[str, str]] = []
@@ -65,6 +117,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         examples += examples_from_ground_truth(path)
     for folder in args.einvoice_dir:
         examples += examples_from_pdfs(folder)
+    if args.samples:
+        examples += examples_from_samples(
+            args.samples_dir / f"seed{args.samples_seed}-n{args.samples}",
+            seed=args.samples_seed,
+            n_documents=args.samples,
+            layouts=[x for x in args.layouts.split(",") if x] or None,
+        )
     if args.seed_corpus:
         half = max(args.seed_corpus // 2, 1)
         examples += synthetic_corpus(half, seed=args.seed + 1)
