@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -463,21 +464,47 @@ def outcome(ctx: Context, document_id: int) -> DocumentOutcome:
         )
 
 
+def as_paths(paths: Path | Sequence[Path] | None) -> list[Path]:
+    """One path, several, or none, as a list."""
+    if paths is None:
+        return []
+    return [paths] if isinstance(paths, Path) else list(paths)
+
+
+def process_document_safely(ctx: Context, document_id: int) -> DocumentOutcome:
+    """:func:`process_document`, but an unexpected error quarantines this document only.
+
+    The reason names the stage's error; the traceback is kept as detail for whoever fixes it,
+    and ``backoffice quarantine retry`` processes the document again afterwards.
+    """
+    try:
+        return process_document(ctx, document_id)
+    except Exception as exc:
+        log.exception("document %s failed", document_id)
+        quarantine_document(
+            ctx.catalog,
+            document_id,
+            f"Verarbeitung fehlgeschlagen: {type(exc).__name__}: {exc}"[:500],
+            detail=traceback.format_exc(),
+        )
+        return outcome(ctx, document_id)
+
+
 def run_batch(
     ctx: Context,
-    path: Path | None,
+    paths: Path | Sequence[Path] | None,
     *,
     source: str = "cli",
     client_hint: str | None = None,
     on_document: Callable[[DocumentOutcome], None] | None = None,
 ) -> list[DocumentOutcome]:
     """Everything in one process, without Prefect (the quick path and what tests compare to)."""
-    if path is not None:
+    for path in as_paths(paths):
         receive(ctx, path, source=source, client_hint=client_hint)
     split_pending(ctx, lambda ids: [split(ctx, i) for i in ids])
     outcomes = []
     for doc_id in pending_documents(ctx):
-        result = process_document(ctx, doc_id)
+        result = process_document_safely(ctx, doc_id)
         outcomes.append(result)
         if on_document:
             on_document(result)

@@ -12,6 +12,7 @@ and documents stopped after any stage are picked up from the catalog.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from backoffice.config import Settings, get_settings
 from backoffice.context import Context
 from backoffice.pipeline import (
     pending_documents,
-    process_document,
+    as_paths,
+    process_document_safely,
     receive,
     split,
     split_pending,
@@ -57,18 +59,19 @@ def split_task(intake_id: int, overrides: dict[str, Any] | None) -> list[int]:
 
 @task(name="process-document", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1)
 def process_task(document_id: int, overrides: dict[str, Any] | None) -> dict[str, Any]:
-    return process_document(_context(overrides), document_id).as_dict()
+    """One document through all stages; a failure quarantines it instead of the batch."""
+    return process_document_safely(_context(overrides), document_id).as_dict()
 
 
 @flow(name="intake", task_runner=_thread_pool(2), log_prints=False)
 def intake_flow(
-    path: str | None = None,
+    paths: list[str] | None = None,
     source: str = "folder",
     client_hint: str | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Receive ``path`` (if given), split pending intakes, process pending documents."""
-    if path is not None:
+    """Receive ``paths`` (files or folders), split pending intakes, process pending documents."""
+    for path in paths or []:
         receive_task(path, source, client_hint, overrides)
     ctx = _context(overrides)
     split_pending(ctx, lambda ids: split_task.map(ids, unmapped(overrides)).wait())
@@ -78,7 +81,7 @@ def intake_flow(
 
 
 def run_intake(
-    path: Path | None,
+    paths: Path | Sequence[Path] | None,
     settings: Settings,
     *,
     source: str = "folder",
@@ -91,6 +94,6 @@ def run_intake(
     runner = intake_flow.with_options(task_runner=_thread_pool(max(1, settings.flow_workers)))
     with no_heartbeat():
         result: list[dict[str, Any]] = runner(
-            str(path) if path else None, source, client_hint, overrides
+            [str(p) for p in as_paths(paths)], source, client_hint, overrides
         )
     return result
