@@ -1,0 +1,84 @@
+"""Stage behaviour on born-digital post (no OCR): idempotency, resume, faults stay local."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from backoffice import pipeline
+from backoffice.config import Settings
+from backoffice.context import Context
+from backoffice.intake.quarantine import open_entries, release
+from backoffice.models import Document, DocumentStatus, FollowUp
+from backoffice.pipeline import process_document, run_batch, seed_clients
+from backoffice.samples import DEMO_CLIENTS, generate
+
+
+@pytest.fixture(scope="module")
+def digital_post(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("digital")
+    generate(root, seed=21, n_documents=5, scanned=False, n_emails=0)
+    return root / "digital"
+
+
+@pytest.fixture
+def ctx(settings: Settings) -> Context:
+    context = Context.from_settings(settings)
+    seed_clients(context, DEMO_CLIENTS)
+    return context
+
+
+def test_born_digital_documents_use_the_text_layer(ctx: Context, digital_post: Path) -> None:
+    outcomes = run_batch(ctx, digital_post)
+    assert len(outcomes) == 5
+    with ctx.catalog.session() as s:
+        for doc in s.scalars(select(Document)):
+            assert doc.text_source == "layer"
+            assert doc.status in (DocumentStatus.FILED, DocumentStatus.UNASSIGNED)
+
+
+def test_a_failing_document_is_quarantined_alone_and_can_be_retried(
+    ctx: Context, digital_post: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = pipeline.understand_document
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("Modell nicht lesbar")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "understand_document", flaky)
+    outcomes = run_batch(ctx, digital_post)
+    assert [o.status for o in outcomes].count("quarantined") == 1
+    assert sum(o.status in ("filed", "unassigned") for o in outcomes) == 4
+    entry = open_entries(ctx.catalog)[0]
+    assert "Modell nicht lesbar" in entry.reason
+
+    monkeypatch.setattr(pipeline, "understand_document", real)
+    release(ctx.catalog, entry.id)
+    again = run_batch(ctx, None)
+    assert len(again) == 1 and again[0].status in ("filed", "unassigned")
+
+
+def test_stages_resume_and_do_not_repeat(ctx: Context, digital_post: Path) -> None:
+    """A document stopped after the text stage continues from there; re-running is a no-op."""
+    pipeline.receive(ctx, digital_post)
+    pipeline.split_pending(ctx, lambda ids: [pipeline.split(ctx, i) for i in ids])
+    first = pipeline.pending_documents(ctx)[0]
+    assert pipeline.run_text_stage(ctx, first)  # "crash" after the text stage
+    with ctx.catalog.session() as s:
+        assert s.get_one(Document, first).status == DocumentStatus.TEXT
+    run_batch(ctx, None)
+    with ctx.catalog.session() as s:
+        doc = s.get_one(Document, first)
+        assert doc.attempts == 1 and doc.status in (DocumentStatus.FILED, DocumentStatus.UNASSIGNED)
+        followups = s.scalar(select(func.count()).select_from(FollowUp))
+    for doc_id in range(1, 6):
+        process_document(ctx, doc_id)
+    with ctx.catalog.session() as s:
+        assert s.scalar(select(func.count()).select_from(FollowUp)) == followups
+        assert s.scalar(select(func.count()).select_from(Document)) == 5
