@@ -447,6 +447,60 @@ def train(
     raise typer.Exit(train_main(args))
 
 
+@app.command()
+def watch(
+    folder: Annotated[Path, typer.Argument(help="Der Ordner, in den der Scanner schreibt.")],
+    interval: Annotated[float, typer.Option(help="Sekunden zwischen zwei Blicken.")] = 5.0,
+    stable: Annotated[float, typer.Option(help="So lange muss eine Datei unverändert sein.")] = 2.0,
+    once: Annotated[bool, typer.Option(help="Nur einmal nachsehen und verarbeiten.")] = False,
+    client: Annotated[str | None, typer.Option("--client", help="Mandant dieses Ordners.")] = None,
+    var: VarOption = None,
+) -> None:
+    """Scanner-Ordner überwachen: fertige Dateien übernehmen und verarbeiten."""
+    from backoffice.intake.hotfolder import scan_hotfolder
+    from backoffice.pipeline import run_batch
+
+    ctx = _context(var)
+    folder.mkdir(parents=True, exist_ok=True)
+    console.print(f"Überwache {folder} (alle {interval:g} s; Strg+C beendet).")
+    try:
+        while True:
+            received = scan_hotfolder(ctx, folder, stable_seconds=stable, client_hint=client)
+            if received:
+                console.print(f"{len(received)} Datei(en) übernommen.")
+                print_summary([o.as_dict() for o in run_batch(ctx, None, source="folder")])
+            if once:
+                return
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        console.print("Beendet.")
+
+
+@app.command("fetch-mail")
+def fetch_mail(var: VarOption = None) -> None:
+    """Alle eingerichteten Postfächer abrufen (IMAP) und die Anhänge verarbeiten."""
+    from backoffice.intake.imap import fetch_all
+    from backoffice.pipeline import run_batch
+
+    ctx = _context(var)
+    if not ctx.settings.intake.mail.mailboxes:
+        console.print("Keine Postfächer eingerichtet (intake.mail.mailboxes in backoffice.toml).")
+        raise typer.Exit(1)
+    failed = False
+    for report in fetch_all(ctx):
+        if report.error:
+            failed = True
+            console.print(f"[red]{report.mailbox}:[/] {report.error}")
+        else:
+            console.print(
+                f"{report.mailbox}: {len(report.received)} neu, "
+                f"{len(report.redelivered)} schon bekannt, {report.children} Anhänge"
+            )
+    print_summary([o.as_dict() for o in run_batch(ctx, None, source="email")])
+    if failed:
+        raise typer.Exit(1)
+
+
 @app.command("separator-sheet")
 def separator_sheet(
     out: Annotated[Path, typer.Option("-o", "--out", help="PDF-Datei.")] = Path("trennblatt.pdf"),

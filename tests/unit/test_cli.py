@@ -65,3 +65,16 @@ def test_summary_helpers() -> None:
     assert short_key("clients/KLEIN/originals/ab/abcdef0123456789.pdf") == (
         "clients/KLEIN/originals/abcdef0123….pdf"
     )
+
+
+def test_watch_once_takes_finished_scans(tmp_path: Path, post: Path) -> None:
+    var = str(tmp_path / "var")
+    hot = tmp_path / "scanner"
+    hot.mkdir()
+    source = sorted(post.glob("*.pdf"))[0]
+    (hot / "scan0001.pdf").write_bytes(source.read_bytes())
+    invoke("clients", "demo", "--var", var)
+    out = invoke("watch", str(hot), "--once", "--stable", "0", "--var", var)
+    assert "1 Datei(en) übernommen" in out
+    assert not (hot / "scan0001.pdf").exists(), "taken files leave the scanner share"
+    assert "filed" in invoke("documents", "list", "--var", var) or "unassigned" in out
