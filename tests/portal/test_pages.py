@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from backoffice.archive.audit import verify_chain
 from backoffice.models import (
@@ -23,11 +23,12 @@ from backoffice.models import (
     FollowUpStatus,
     Intake,
     QuarantineEntry,
+    SearchEntry,
 )
 from backoffice.portal.access import public_id
 from backoffice.portal.corrections import training_examples
-from backoffice.portal.search import index_document
-from tests.portal.conftest import csrf_of
+from backoffice.portal.search import index_document, stale_documents
+from tests.portal.conftest import csrf_of, login, make_app
 from tests.portal.world import FakePipeline, World
 
 ClientFor = Callable[..., TestClient]
@@ -407,3 +408,19 @@ def test_index_entry_keeps_public_id_stable(world: World) -> None:
         index_document(s, world.doc_ids["a_letter"])
     with world.ctx.catalog.session() as s:
         assert public_id(s, world.doc_ids["a_letter"]) == world.public["a_letter"]
+
+
+def test_portal_start_indexes_what_was_missed(world: World) -> None:
+    """Documents changed without ``index_document`` are caught up when the portal starts."""
+    with world.ctx.catalog.session() as s:
+        s.get_one(Document, world.doc_ids["a_letter"]).title = "Brief Nachtrag Lagerhalle"
+        s.execute(delete(SearchEntry).where(SearchEntry.document_id == world.doc_ids["a_invoice"]))
+    app = make_app(world, reindex_on_start=True)
+    with TestClient(app) as client:
+        assert login(client, world.emails["alice"]).status_code == 303
+        page = client.get("/archiv", params={"q": "Lagerhalle"}).text
+        assert world.public["a_letter"] in page
+        found = client.get("/archiv", params={"q": "Toner"}).text
+        assert world.public["a_invoice"] in found
+    with world.ctx.catalog.session() as s:
+        assert stale_documents(s) == []
