@@ -440,6 +440,7 @@ def train(
         "--layouts", "classic,band,centered,minimal,erp,international",
         "--seed-corpus", "150",
         "--seed", str(seed),
+        "--catalog-url", settings.resolved_catalog_url,
     ]  # fmt: skip
     shared = Path("../shared/einvoices/zugferd-2.0")
     if shared.exists():

@@ -47,6 +47,7 @@ from backoffice.models import (
     Intake,
     IntakeStatus,
 )
+from backoffice.portal.search import index_document
 from backoffice.text import DocumentText, TextError, Word, extract_document_text
 from backoffice.understand import ClientProfile, Understanding, understand_document
 
@@ -386,6 +387,7 @@ def run_file_stage(ctx: Context, document_id: int) -> None:
         if doc.client_id is None:
             doc.status = DocumentStatus.UNASSIGNED
             doc.needs_review = True
+            index_document(session, doc)
             record_event(
                 session, actor="system", action="document.unassigned", document_id=document_id
             )
@@ -424,6 +426,7 @@ def run_file_stage(ctx: Context, document_id: int) -> None:
         doc.retain_until = until
         doc.status = DocumentStatus.FILED
         followups = queue_followups(session, doc)
+        index_document(session, doc)
         record_event(
             session,
             actor="system",

@@ -88,6 +88,19 @@ def examples_from_samples(
     return examples
 
 
+def examples_from_corrections(catalog_url: str) -> list[tuple[str, str]]:
+    """``(text, corrected type)`` for every document whose type staff corrected."""
+    from backoffice.db import Catalog
+    from backoffice.portal.corrections import training_examples
+
+    catalog = Catalog(catalog_url)
+    try:
+        with catalog.session() as session:
+            return training_examples(session)
+    finally:
+        catalog.dispose()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR)
@@ -110,6 +123,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--samples-seed", type=int, default=100)
     parser.add_argument("--samples-dir", type=Path, default=Path("var/train-corpus"))
     parser.add_argument("--layouts", default="", help="comma-separated layouts to train on")
+    parser.add_argument(
+        "--catalog-url",
+        default="",
+        help="also learn from staff corrections of document types stored in this catalog",
+    )
     args = parser.parse_args(argv)
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
     examples: list[tuple[str, str]] = []
@@ -128,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         half = max(args.seed_corpus // 2, 1)
         examples += synthetic_corpus(half, seed=args.seed + 1)
         examples += synthetic_corpus(half, seed=args.seed + 2, noise=0.04)
+    if args.catalog_url:
+        examples += examples_from_corrections(args.catalog_url)
     if not examples:
         parser.error("no training data: give --ground-truth and/or --seed-corpus")
     report = train_textcat(examples, args.out, seed=args.seed, n_iter=args.n_iter)

@@ -22,8 +22,11 @@ from backoffice.models import (
     FollowUpKind,
     Intake,
     IntakeStatus,
+    Role,
 )
 from backoffice.pipeline import receive, run_batch, seed_clients
+from backoffice.portal.access import Scope
+from backoffice.portal.search import search
 from backoffice.samples import DEMO_CLIENTS, generate
 from tests.sample_data import batch_truth
 
@@ -65,6 +68,18 @@ def test_scanned_batch_end_to_end(any_settings: Settings, post: Path) -> None:
                     select(func.count()).select_from(FollowUp).where(FollowUp.document_id == doc.id)
                 ) == (0 if expected["fields"].get("is_credit_note") else 1)
         assert right_type >= len(docs) - 1, "document types should match the ground truth"
+
+    # Filed documents are found by the archive search, only within their client's scope.
+    with ctx.catalog.session() as s:
+        invoice = next(
+            d for d in docs if d.doc_type.value == "invoice" and d.field("invoice_number")
+        )
+        number = invoice.field("invoice_number")
+        staff = Scope(0, "staff@office.example", "Staff", Role.STAFF, frozenset())
+        assert invoice.id in {h.document_id for h in search(s, staff, number).hits}
+        other = frozenset(c for c in codes if c != invoice.client_id)
+        outsider = Scope(1, "x@example.org", "X", Role.CLIENT, other)
+        assert invoice.id not in {h.document_id for h in search(s, outsider, number).hits}
 
     # Re-running changes nothing; re-delivering the same batch is a recorded duplicate.
     assert run_batch(ctx, None) == []
