@@ -1,0 +1,35 @@
+"""The evaluation runs in CI: accuracy may not fall more than 2 points below the last record.
+
+Held-out sample post (a seed and two layouts training never saw), born-digital and scanned, and
+the visible text of the real e-invoices in ``shared/einvoices``. The recorded figures live in
+``models/evaluation.json`` (``backoffice evaluate --record`` writes them).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from backoffice.cli import EVALUATION_RECORD, run_evaluation
+from backoffice.understand.evaluate import headline, regressions
+
+pytestmark = [pytest.mark.ocr, pytest.mark.slow]
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "einvoices"
+
+
+def test_accuracy_does_not_regress(tmp_path: Path) -> None:
+    recorded = json.loads(EVALUATION_RECORD.read_text())
+    report = run_evaluation(tmp_path, 40, SHARED if SHARED.exists() else None, False)
+    figures = {
+        f"{corpus}/{key}": value
+        for corpus, channels in report.items()
+        for key, value in headline(channels).items()
+    }
+    if not SHARED.exists():
+        recorded = {k: v for k, v in recorded.items() if not k.startswith("einvoices/")}
+    assert not regressions(figures, recorded), json.dumps(figures, indent=2)
+    assert figures["held-out/born-digital/classification"] >= 98.0
+    assert figures["held-out/scanned/classification"] >= 98.0
