@@ -218,6 +218,44 @@ def print_summary(outcomes: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
+def demo_users(ctx: Any) -> list[tuple[str, str, str]]:
+    """Portal logins for the demo: staff, one per demo client, one accountant.
+
+    Passwords are random, made once and kept in ``var/demo/zugaenge.json`` (readable only by
+    the owner), so every run of the demo prints the same working credentials.
+    """
+    import json
+    import secrets
+
+    from backoffice.portal.users import UserError, create_user, set_password
+    from backoffice.samples import DEMO_CLIENTS
+
+    path = ctx.settings.var_dir / "demo" / "zugaenge.json"
+    if path.exists():
+        return [(row[0], row[1], row[2]) for row in json.loads(path.read_text())]
+    users: list[tuple[str, str, str, list[str]]] = [
+        ("staff@buero.example", "Büro (Mitarbeiterin)", "staff", [])
+    ]
+    users += [
+        (f"{c.code.lower()}@mandant.example", c.name, "client", [c.code]) for c in DEMO_CLIENTS
+    ]
+    users.append(
+        ("steuerberatung@kanzlei.example", "Kanzlei", "accountant", [c.code for c in DEMO_CLIENTS])
+    )
+    rows = []
+    for email, name, role, codes in users:
+        password = secrets.token_urlsafe(12)
+        try:
+            create_user(ctx.catalog, email, name, role, password, codes)
+        except UserError:  # the login exists but its password file was removed
+            set_password(ctx.catalog, email, password)
+        rows.append((email, role, password))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rows, indent=1))
+    path.chmod(0o600)
+    return rows
+
+
 @app.command()
 def demo(
     var: VarOption = None,
@@ -256,6 +294,13 @@ def demo(
     console.print(
         f"Archiv: {ctx.store.url}  ·  Katalog: {ctx.settings.resolved_catalog_url}\n"
         "Ansehen: [bold]backoffice documents list[/] und [bold]backoffice documents show NR[/]"
+    )
+    logins = Table("Zugang", "Rolle", "Passwort", title="Portal-Zugänge")
+    for email, role, password in demo_users(ctx):
+        logins.add_row(email, role, password)
+    console.print(logins)
+    console.print(
+        "Portal starten: [bold].venv/bin/backoffice serve[/] und http://127.0.0.1:8000/ öffnen."
     )
 
 
