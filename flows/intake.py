@@ -23,8 +23,8 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from backoffice.config import Settings, get_settings
 from backoffice.context import Context
 from backoffice.pipeline import (
-    pending_documents,
     as_paths,
+    pending_documents,
     process_document_safely,
     receive,
     split,

@@ -692,7 +692,7 @@ def parse_outlook(
     """
     budget = budget if budget is not None else Budget(limits.max_unpacked_bytes)
     try:
-        import extract_msg  # noqa: PLC0415
+        import extract_msg
 
         msg = extract_msg.openMsg(data, strict=True)
     except ImportError as exc:
