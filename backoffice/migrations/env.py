@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+from backoffice.db import include_object
 from backoffice.models import Base
 
 config = context.config
@@ -19,18 +20,11 @@ def run() -> None:
     _run_on(connection)
 
 
-def _include(obj, name, type_, reflected, compare_to) -> bool:
-    """Leave the search index alone: it is made by hand in 0002 (FTS5 / tsvector), not modelled."""
-    if type_ == "table" and name and name.startswith("documents_fts"):
-        return False
-    return not (type_ == "column" and name == "tsv")
-
-
 def _run_on(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        include_object=_include,
+        include_object=include_object,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

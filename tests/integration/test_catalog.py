@@ -77,3 +77,22 @@ def test_audit_chain_detects_alteration_and_removal(catalog_url: str) -> None:
         report = verify_chain(s)
         assert not report.ok and "fehlt" in (report.problem or "")
     catalog.dispose()
+
+
+def test_models_and_migrations_agree(catalog_url: str) -> None:
+    """Autogenerate finds nothing to do after the migrations: schema and models are one."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from backoffice.db import include_object
+    from backoffice.models import Base
+
+    catalog = Catalog(catalog_url)
+    catalog.migrate()
+    with catalog.engine.connect() as conn:
+        ctx = MigrationContext.configure(
+            conn, opts={"include_object": include_object, "compare_type": False}
+        )
+        diff = compare_metadata(ctx, Base.metadata)
+    catalog.dispose()
+    assert diff == []
