@@ -174,7 +174,10 @@ def run_text_stage(
         key = doc.original_key
     assert key is not None
     try:
-        result = extract_document_text(ctx.store.get(key), ctx.settings.ocr, progress=progress)
+        if key.endswith(".xml"):
+            result = _einvoice_text(ctx.store.get(key))
+        else:
+            result = extract_document_text(ctx.store.get(key), ctx.settings.ocr, progress=progress)
     except TextError as exc:
         quarantine_document(ctx.catalog, document_id, str(exc))
         return False
@@ -214,6 +217,17 @@ def run_text_stage(
             },
         )
     return True
+
+
+def _einvoice_text(xml: bytes) -> DocumentText:
+    """Text and a readable PDF for an XML-only e-invoice (the XML stays the original)."""
+    from backoffice.text.einvoice_view import render_einvoice
+    from backoffice.understand import read_einvoice
+
+    einvoice = read_einvoice(xml)
+    if einvoice is None:
+        raise TextError("Die XML-Datei ist keine lesbare E-Rechnung.")
+    return render_einvoice([(f.name, f.value) for f in einvoice.fields], einvoice.profile)
 
 
 def _words_json(result: DocumentText) -> bytes:
@@ -376,6 +390,9 @@ def _title(doc_type: DocType, values: dict[str, str]) -> str:
     return " ".join(parts)[:300]
 
 
+CONTENT_TYPES = {".pdf": "application/pdf", ".json": "application/json", ".xml": "application/xml"}
+
+
 def run_file_stage(ctx: Context, document_id: int) -> None:
     """Copy the document into its client's archive and queue its follow-ups.
 
@@ -414,7 +431,7 @@ def run_file_stage(ctx: Context, document_id: int) -> None:
         ctx.store.put(
             target,
             body,
-            content_type="application/json" if suffix == ".json" else "application/pdf",
+            content_type=CONTENT_TYPES.get(suffix, "application/octet-stream"),
             retain_until=until if kind == "original" else None,
         )
         moved[kind] = target

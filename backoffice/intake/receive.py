@@ -34,6 +34,7 @@ SUPPORTED = {
     "message/rfc822",
     "application/vnd.ms-outlook",
     "application/zip",
+    "application/xml",
 }
 
 

@@ -136,6 +136,49 @@ def cut_pages(pdf: pdfium.PdfDocument, pages: list[int]) -> bytes:
     return buf.getvalue()
 
 
+def _take_einvoice_xml(
+    catalog: Catalog, store: ObjectStore, intake_id: int, key: str, hint: str | None
+) -> list[int]:
+    """An XML e-invoice (XRechnung, CII, UBL) is one document whose original is the XML itself."""
+    from backoffice.understand import read_einvoice
+
+    data = store.get(key)
+    if read_einvoice(data) is None:
+        quarantine_intake(
+            catalog,
+            intake_id,
+            "Die XML-Datei ist keine lesbare E-Rechnung (XRechnung, ZUGFeRD/Factur-X, UBL).",
+        )
+        return []
+    digest = sha256_hex(data)
+    doc_key = content_key(INTAKE_SCOPE, "documents", digest, ".xml")
+    store.put(doc_key, data, content_type="application/xml")
+    with catalog.session() as session:
+        intake = session.get_one(Intake, intake_id)
+        if intake.status != IntakeStatus.RECEIVED:
+            return list(session.scalars(select(Document.id).where(Document.intake_id == intake_id)))
+        doc = Document(
+            intake_id=intake_id,
+            first_page=1,
+            page_count=1,
+            pages=[1],
+            client_hint=hint,
+            sha256=digest,
+            original_key=doc_key,
+        )
+        session.add(doc)
+        intake.status = IntakeStatus.SPLIT
+        intake.page_count = 1
+        session.flush()
+        record_event(
+            session,
+            actor="system",
+            action="intake.split",
+            detail={"intake_id": intake_id, "documents": [doc.id], "einvoice_xml": True},
+        )
+        return [doc.id]
+
+
 def split_intake(
     catalog: Catalog, store: ObjectStore, intake_id: int, settings: Settings
 ) -> list[int]:
@@ -152,6 +195,8 @@ def split_intake(
             return list(session.scalars(select(Document.id).where(Document.intake_id == intake_id)))
         key, media_type, hint = intake.storage_key, intake.media_type, intake.client_hint
 
+    if media_type == "application/xml":
+        return _take_einvoice_xml(catalog, store, intake_id, key, hint)
     Image.MAX_IMAGE_PIXELS = settings.intake.max_image_pixels
     try:
         pdf_bytes = as_pdf(store.get(key), media_type)
