@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -32,6 +33,7 @@ from .layout import Line, build_pages
 from .normalize import (
     AmountMatch,
     DateMatch,
+    IbanMatch,
     find_amounts,
     find_dates,
     find_ibans,
@@ -177,7 +179,7 @@ def find_labelled(
 # --------------------------------------------------------------------------- value parsers
 
 _ID_RE = re.compile(
-    r"^[\s:#.]*(?:(?:nr|no|nummer|number)\b\.?[\s:#.]*)?"
+    r"^[\s:#.,]*(?:(?:nr|no|nrn|nummer|nummern|number|numbers)\b[.,]?[\s:#.]*)?"
     r"(?P<id>[A-Za-z0-9ÄÖÜ][\w/.\-]*[A-Za-z0-9]|[0-9])",
     re.IGNORECASE,
 )
@@ -198,12 +200,27 @@ def _fix_id(token: str) -> str:
     )
 
 
+_CURRENCIES = frozenset({"EUR", "USD", "CHF", "GBP", "DM"})
+
+
 def value_id(text: str) -> tuple[str, int, int] | None:
     """An identifier (invoice or customer number) at the start of ``text``."""
     m = _ID_RE.match(text)
     if not m:
         return None
     token = m.group("id").rstrip(".")
+    if re.fullmatch(r"[A-ZÄÖÜ]{1,4}", token) and token not in _CURRENCIES:
+        # a series prefix printed apart from the number: "VR 01007", "RE 2026-17"; never a
+        # currency ("EUR 8.220,00" is an amount) and never something shaped like an amount
+        nxt = re.match(r" ([0-9OolI|][\w/.\-]*[0-9A-Za-z]|[0-9])", text[m.end("id") :])
+        if (
+            nxt
+            and re.search(r"\d", nxt.group(1))
+            and not re.fullmatch(r"\d{1,3}(\.\d{3})+|\d+[.,]\d{2}", nxt.group(1))
+        ):
+            token = f"{token} {nxt.group(1).rstrip('.')}"
+            if find_dates(nxt.group(1)):
+                return None
     if token.lower() in _ID_STOP or not re.search(r"\d", _fix_id(token)):
         return None
     if find_dates(token) and find_dates(token)[0].end - find_dates(token)[0].start == len(token):
@@ -352,6 +369,53 @@ def recipient_name(doc: Doc) -> Hit | None:
     return None
 
 
+_IBAN_PART = re.compile(
+    r"(?<![A-Za-z0-9])(?:[A-Z]{2}|D[E3]|0E)\s?[0-9OlIS|]{2}(?:\s?[A-Za-z0-9|]){4,30}?"
+    r"(?=\s{2,}|\s*$)"
+)
+
+
+def _continuation(doc: Doc, line: Line, start: int, end: int) -> list[str]:
+    """The text that continues a cut-off value: the next line's short groups under it."""
+    nxt = doc.following(line, 1)
+    box = line.bbox(start, end)
+    if not nxt:
+        return []
+    if box is None or not nxt[0].words:
+        return [nxt[0].text[cs:ce].strip() for _, cs, ce in _below(doc, line, start, end)[:1]]
+    # the wrapped groups start under the value (or under its label, a few points to the left)
+    x0, x1 = box[0] - 30, box[2]
+    groups = [
+        w.text
+        for w in nxt[0].words
+        if x0 <= w.bbox[0] <= x1 and re.fullmatch(r"[A-Za-z0-9|]{1,4}", w.text)
+    ]
+    return [" ".join(groups)] if groups else []
+
+
+def _ibans_on(doc: Doc, line: Line) -> list[IbanMatch]:
+    """IBANs on ``line``, including one whose last digit groups wrapped onto the next line.
+
+    Narrow footer columns break "DE89 3704 0044 0532 0130 00" after any group; the line alone
+    then holds no checksum-valid IBAN, so a cut-off start is retried with the text below it in
+    the same column appended (the column, not the whole next line: footers sit side by side).
+    """
+    found = find_ibans(line.text)
+    if found:
+        return found
+    out: list[IbanMatch] = []
+    upper = "".join(c.upper() if len(c.upper()) == 1 else c for c in line.text)
+    for m in _IBAN_PART.finditer(upper):
+        for cont in _continuation(doc, line, m.start(), m.end()):
+            joined = line.text[m.start() : m.end()] + " " + cont
+            out.extend(
+                IbanMatch(i.value, i.confidence * 0.97, m.start(), m.end(), i.raw)
+                for i in find_ibans(joined)
+                if i.start == 0
+            )
+    return out
+
+
 def find_iban(doc: Doc, *, prefer_label: bool = True) -> Hit | None:
     """The payee IBAN: labelled lines first; the reader's own account (direct debit) last."""
     own = re.compile(
@@ -370,7 +434,7 @@ def find_iban(doc: Doc, *, prefer_label: bool = True) -> Hit | None:
                 s0 = label.end() + raw.start(1)
                 value = re.sub(r"\s", "", raw.group(1))
                 unchecked = Hit(value, line, s0, s0 + len(raw.group(1)), 0.3)
-        for m in find_ibans(line.text):
+        for m in _ibans_on(doc, line):
             rank = 1
             if prefer_label and lb.IBAN_LABEL.search(line.text):
                 rank = 2
@@ -423,10 +487,30 @@ def _invoice_number(doc: Doc) -> Hit | None:
     return None
 
 
+def _vote(hits: Sequence[Hit], doc: Doc) -> Hit:
+    """The reading most often printed, ties to the first: a date label in the info block and
+    "Rechnung Nr. … vom …" in the heading usually agree, and when OCR damages one of them
+    ("2025" for "2026") the value repeated elsewhere in the document is the right one."""
+    plain = [
+        h
+        for h in hits
+        if not re.search(
+            r"(?i)due|f(?:ä|a|ae)llig|zahl|liefer|leistung|valuta|bis\b", h.line.text[: h.start]
+        )
+    ]
+    hits = plain or list(hits)
+    if len(hits) == 1:
+        return hits[0]
+    everywhere = Counter(
+        d.value.isoformat() for line in doc.nonempty() for d in find_dates(line.text)
+    )
+    return max(hits, key=lambda h: (everywhere[h.value], -hits.index(h)))
+
+
 def _issue_date(doc: Doc, number: Hit | None) -> Hit | None:
     hits = find_labelled(doc, lb.ISSUE_DATE, value_date, max_gap=30)
     if hits:
-        return hits[0]
+        return _vote(hits, doc)
     if number is not None:
         # "Rechnung Nr. 4711 vom 05.03.2018", the date possibly wrapped onto the next line
         rest = number.line.text[number.end :]
@@ -462,8 +546,13 @@ def _service_date(doc: Doc, issue: Hit | None) -> Hit | None:
 
 _TERMS = (
     re.compile(
-        r"(?i)(?:zahlbar|zahlung|zahlungsziel|zahlungsbedingung\w*|payable|payment|fällig)"
+        r"(?i)(?:zahlbar|zahlung|zahlungsziel|zahlungsbedingung\w*|payable|payment|f(?:ä|a|ae)llig)"
         r"[^.;%\n]{0,40}?(?:innerhalb|binnen|within|in)\s+(?:von\s+)?(\d{1,3})\s*(?:kalender)?"
+        r"(?:tagen|tage|tg\.?|days)"
+    ),
+    re.compile(
+        r"(?i)(?:begleich\w*|überweis\w*|bezahl\w*|ausgleich\w*|(?:rechnungs)?betrag|settle\w*|pay)"
+        r"[^.;%\n]{0,50}?(?:innerhalb|binnen|within)\s+(?:von\s+)?(\d{1,3})\s*(?:kalender)?"
         r"(?:tagen|tage|tg\.?|days)"
     ),
     re.compile(r"(?i)(\d{1,3})\s*(?:tage|tagen|days)\s*(?:rein\s+)?(?:netto|ohne\s+abzug|net)"),
@@ -471,8 +560,9 @@ _TERMS = (
     re.compile(r"(?i)\bnet(?:to)?\s+(\d{1,3})\s*(?:tage|tagen|days)?\b(?![,.]\d)"),
 )
 _IMMEDIATE = re.compile(
-    r"(?i)(?:zahlbar|fällig|payable|due)\s+(?:sofort|umgehend|immediately|on\s+receipt)|"
-    r"sofort\s+(?:fällig|zahlbar)|sofort\s+ohne\s+abzug"
+    r"(?i)(?:zahlbar|f(?:ä|a|ae)llig|payable|due)\s+(?:sofort|umgehend|immediately|on\s+receipt)|"
+    r"sofort\s+(?:nach\s+(?:erhalt|rechnungs\w+|zugang)\s+)?(?:f(?:ä|a|ae)llig|zahlbar)|"
+    r"sofort\s+ohne\s+abzug|ohne\s+abzug\s+sofort|due\s+(?:up)?on\s+receipt"
 )
 _SKONTO = (
     re.compile(
@@ -570,7 +660,7 @@ def payment_terms(doc: Doc) -> Terms:
                     if any(s - 5 <= m.start(1) <= e for s, e in skonto_spans):
                         continue
                     clause = j.text[max(0, m.start() - 10) : m.end() + 10].lower()
-                    if "skonto" in clause and pattern is not _TERMS[1]:
+                    if "skonto" in clause and pattern is not _TERMS[2]:
                         continue
                     terms.days = _hit_at(j, m.start(1), m.end(1), str(int(m.group(1))), 0.85)
                     break
@@ -581,6 +671,61 @@ def payment_terms(doc: Doc) -> Terms:
             if now:
                 terms.days = _hit_at(j, now.start(), now.end(), "0", 0.8)
     return terms
+
+
+_PAY_BY = re.compile(
+    r"(?i)(?:überweis\w*|zahl\w*|begleich\w*|bezahl\w*|ausgleich\w*|gutschr\w*|transfer\w*|"
+    r"pay\w*|remit\w*)(?:[^.;!?]|(?<=\d)\.(?=\d)){0,90}?"
+    r"(?:bis\s+(?:spätestens\s+)?(?:zum|am)?|spätestens\s+(?:am|bis(?:\s+zum)?|zum)?|"
+    r"no\s+later\s+than|by|until|before)\s*$"
+)
+_DEBIT = re.compile(
+    r"(?i)lastschrift|abgebucht|abbuch\w*|eingezogen|einzug|direct\s+debit|debited|collected"
+)
+
+
+def _skonto_near(j: _Joined, start: int, end: int) -> bool:
+    """True when the date at ``start:end`` belongs to a Skonto clause (the early-payment date)."""
+    left = j.text.rfind(".", 0, start)
+    left = max(left, start - 90)
+    right = j.text.find(".", end)
+    right = min(right if right >= 0 else len(j.text), end + 60)
+    clause = j.text[left:right].lower()
+    return "skonto" in clause or "discount" in clause
+
+
+def _due_date(doc: Doc, issue: date | None) -> Hit | None:
+    """The (net) due date as printed: labelled, in a payment sentence, or the debit date.
+
+    Wordings: "Fällig am …", "Zahlungsziel: …", "zahlbar bis …", "Bitte überweisen Sie den
+    Betrag … bis zum …", "Due date", "payable by", "wird am … per SEPA-Lastschrift eingezogen".
+    A date inside a Skonto clause ("Bei Zahlung bis 8. März: Skonto …") is the early-payment
+    deadline, not the due date, and a date before the issue date cannot be one (OCR noise or
+    an unrelated date), so both are skipped. Terms in days are handled by the caller.
+    """
+
+    def plausible(value: str) -> bool:
+        return issue is None or date.fromisoformat(value) >= issue
+
+    joined = _joined_pages(doc)
+    for hit in find_labelled(doc, lb.DUE_DATE, value_date, max_gap=40):
+        if not plausible(hit.value):
+            continue
+        if re.search(r"(?i)skonto|discount", hit.line.text):
+            continue
+        return hit
+    for j in joined:
+        for d in find_dates(j.text):
+            before = j.text[max(0, d.start - 140) : d.start]
+            sentence = re.split(r"(?<!\d)[.;!?]\s|[.;!?]\s(?=[A-ZÄÖÜ])", before)[-1]
+            if not plausible(d.value.isoformat()) or _skonto_near(j, d.start, d.end):
+                continue
+            if _PAY_BY.search(sentence) or (
+                _DEBIT.search(j.text[max(0, d.start - 140) : d.end + 120])
+                and re.search(r"(?i)(?:\bam|\bon|\bzum|\bab)\s*$", sentence)
+            ):
+                return _hit_at(j, d.start, d.end, d.value.isoformat(), 0.8)
+    return None
 
 
 @dataclass
@@ -641,6 +786,12 @@ def _segments(text: str) -> list[tuple[str, str, int, int]]:
     return merged
 
 
+_ITEM_HEADER = re.compile(
+    r"(?i)(?<![a-zäöü])(?:pos\.?|menge|anzahl|einzelpreis|e-preis|stückpreis|artikel|"
+    r"bezeichnung|beschreibung|qty|quantity|unit\s+price|description)(?![a-zäöü])"
+)
+
+
 def _collect_amounts(doc: Doc) -> list[_Amount]:
     out: list[_Amount] = []
     n_lines = max(len(doc.lines), 1)
@@ -660,6 +811,9 @@ def _collect_amounts(doc: Doc) -> list[_Amount]:
             ]
             amounts = _money(every)
             if not amounts:
+                if _ITEM_HEADER.search(text):
+                    # "Menge  E-Preis  MwSt.  Betrag" heads the line items, not the totals
+                    continue
                 # value in the column below a header cell
                 for nxt, cs, ce in _below(doc, line, s, e)[:1]:
                     found = value_first_amount(nxt.text[cs:ce])
@@ -753,6 +907,17 @@ def _close(a: Decimal, b: Decimal) -> bool:
     return abs(a - b) <= TOLERANCE
 
 
+_NO_VAT_CLAUSE = re.compile(
+    r"(?i)§\s*19\s*(?:abs\.?\s*\d\s*)?ustg|kleinunternehmer|keine\s+umsatzsteuer|"
+    r"umsatzsteuer\s+wird\s+nicht\s+(?:berechnet|ausgewiesen)|no\s+vat\s+(?:is\s+)?charged"
+)
+
+
+def _no_vat(doc: Doc) -> bool:
+    """True when the document says no VAT is charged (small business, § 19 UStG)."""
+    return any(_NO_VAT_CLAUSE.search(line.text) for line in doc.nonempty())
+
+
 def invoice_totals(doc: Doc) -> list[Field]:
     """Net, VAT (total and per rate) and gross, cross-checked; derived values marked lower."""
     amounts = _collect_amounts(doc)
@@ -798,6 +963,8 @@ def invoice_totals(doc: Doc) -> list[Field]:
     if gross is None:
         gross = _best([g for g in grosses if g.priority >= 1.9]) or _best(grosses)
 
+    if vat_value is None and (net is None or gross is None) and _no_vat(doc):
+        vat_value = Decimal(0)  # Kleinunternehmer (§ 19 UStG): the one total is net and gross
     net_value = net.value if net else None
     gross_value = gross.value if gross else None
     confirmed = (
@@ -967,7 +1134,7 @@ def extract_invoice(doc: Doc) -> list[Field]:
     issue_d = _date_hit_to_date(issue)
 
     terms = payment_terms(doc)
-    due = _first(find_labelled(doc, lb.DUE_DATE, value_date, max_gap=40))
+    due = _due_date(doc, issue_d)
     if due:
         fields.append(due.field("due_date"))
     if terms.days:
@@ -1116,10 +1283,47 @@ def _referenced_invoices(doc: Doc) -> list[tuple[Hit, Hit | None, Hit | None]]:
                 break
             add(Hit(found[0], nxt, found[1], found[2], 0.8))
     for line in doc.nonempty():
-        for m in lb.INVOICE_WORD.finditer(line.text):
-            found = value_id(line.text[m.end() :])
-            if found and found[1] <= 2:
-                add(Hit(found[0], line, m.end() + found[1], m.end() + found[2], 0.75))
+        for m in lb.INVOICE_WORDS.finditer(line.text):
+            for value, s, e in _id_list(line.text, m.end()):
+                add(Hit(value, line, s, e, 0.75))
+    return out
+
+
+_LIST_SEP = re.compile(r"\s*(?:,|;|/|&|\bund\b|\bsowie\b|\band\b)\s*(?:(?:nr|no)\b\.?\s*)?", re.I)
+
+
+def _same_shape(a: str, b: str) -> bool:
+    """Numbers of one series look alike ("R2600821", "R2600828"); "12 Tage" is no member."""
+
+    def shape(v: str) -> str:
+        return re.sub(r"\d+", "9", re.sub(r"[A-Za-zÄÖÜäöü]+", "A", v))
+
+    return shape(a) == shape(b) and abs(len(a) - len(b)) <= 2
+
+
+def _id_list(text: str, pos: int) -> list[tuple[str, int, int]]:
+    """Identifiers listed from ``pos`` on: "R2600821, R2600828 und R2600835" (all, in order).
+
+    A reminder about several invoices names them in one sentence; each one must be returned,
+    so after the first identifier the list goes on as long as a separator and another
+    identifier with a digit follow.
+    """
+    out: list[tuple[str, int, int]] = []
+    found = value_id(text[pos:])
+    if not found or found[1] > 12:  # only blanks, ":" or "Nr." may sit before the first
+        return out
+    while found:
+        value, s, e = found
+        out.append((value, pos + s, pos + e))
+        pos += e
+        sep = _LIST_SEP.match(text, pos)
+        if not sep:
+            break
+        nxt = value_id(text[sep.end() :])
+        if not nxt or nxt[1] != 0 or not _same_shape(out[0][0], nxt[0]):
+            break
+        pos = sep.end()
+        found = nxt
     return out
 
 
@@ -1203,6 +1407,19 @@ def extract_reminder(doc: Doc) -> list[Field]:
 # --------------------------------------------------------------------------- letters, other
 
 
+def clean_subject(text: str) -> str:
+    """A subject line in its printed typography, whatever OCR made of dashes and quotes.
+
+    A spaced hyphen or an em dash between words is a Gedankenstrich ("–") in German
+    typesetting; ",," is a low opening quote („); runs of blanks become one space.
+    """
+    t = re.sub(r"\s+", " ", text).strip()
+    t = re.sub(r"\s[-—‒―~]{1,2}\s", " – ", t)
+    t = re.sub(r",,\s?", "„", t)
+    t = re.sub(r"\s+([:,.;])", r"\1", t)
+    return t
+
+
 def _subject(doc: Doc) -> Hit | None:
     """ "Betreff: …" at the start of a line, else the line just above the salutation."""
     for line in list(doc.nonempty())[:40]:
@@ -1265,7 +1482,7 @@ def extract_letter(doc: Doc) -> list[Field]:
         fields.append(written.field("letter_date"))
     subject = _subject(doc)
     if subject:
-        fields.append(subject.field("subject"))
+        fields.append(subject.field("subject", value=clean_subject(subject.value)))
     sender = sender_name(doc)
     if sender:
         fields.append(sender.field("sender_name"))

@@ -20,7 +20,7 @@ _CHAR_CLASSES = {
     "ü": "(?:ü|u|ue)",
     "ß": "(?:ß|ss)",
     " ": r"\s*",
-    ".": r"\.?",
+    ".": r"[.,]?",  # OCR reads a small dot as a comma ("Rechnung Nr, R2600220")
     "-": r"[-\s]?",
 }
 
@@ -64,11 +64,24 @@ INVOICE_NUMBER = label_re(
     "gutschrift nr.",
     "gutschriftsnummer",
     "gutschrift-nr.",
+    "gutschrifts-nr.",
+    "gutschriftsnr.",
     "gutschriftnummer",
     "korrekturrechnung nr.",
     "stornorechnung nr.",
 )
 INVOICE_WORD = label_re("rechnung", "invoice", "gutschrift", word_end=True)
+INVOICE_WORDS = label_re(
+    "rechnung",
+    "rechnungen",
+    "rechnungsnummern",
+    "invoice",
+    "invoices",
+    "invoice numbers",
+    "gutschrift",
+    word_end=True,
+)
+"""Singular or plural: a reminder may list several invoices after "Rechnungen"."""
 INVOICE_HEADING = re.compile(
     r"(?i)(?<![a-zäöü])[a-zäöüß-]*(?:rechnung|gutschrift|korrektur|invoice)"
     r"(?:\s*\([^)\n]{0,40}\))?(?:\s+des\s+\w+)?\s+(?:nr|no|nummer)\b\.?"
@@ -193,6 +206,8 @@ NET_LABEL = label_re(
 GROSS_LABEL = label_re(
     "gesamtbetrag",
     "rechnungsbetrag",
+    "gutschriftsbetrag",
+    "gutschriftbetrag",
     "bruttobetrag",
     "brutto-betrag",
     "bruttosumme",

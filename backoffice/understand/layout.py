@@ -2,7 +2,9 @@
 
 Extraction works on lines of text. When the text stage also delivers words with boxes, the
 lines are rebuilt from those words (grouped by vertical position, left to right), so every
-character offset maps back to a word and an extracted value gets a ``bbox``. Large horizontal
+character offset maps back to a word and an extracted value gets a ``bbox``. Scans are often
+fed in at a slight angle; the vertical position is corrected by the page's skew (measured
+from neighbouring words) so a label and its right-aligned value stay on one line. Large horizontal
 gaps between words become three spaces, which keeps table columns apart for the column
 heuristics in :mod:`.extract`.
 """
@@ -60,18 +62,60 @@ class Line:
         )
 
 
+def _centre(w: WordLike) -> float:
+    return (w.bbox[1] + w.bbox[3]) / 2
+
+
+def skew_slope(words: Sequence[WordLike], height: float) -> float:
+    """Vertical drift per point to the right (a scan fed in at a slight angle), else 0.
+
+    Neighbouring words of one printed line are close horizontally and nearly level; the
+    median slope between such pairs is the page skew. On a skewed scan a label on the left
+    and its value on the right edge otherwise fall into different lines, and in the wrong
+    order ("000427" above "Rechnungsnummer").
+    """
+    ws = sorted(words, key=_centre)
+    slopes: list[float] = []
+    for i, a in enumerate(ws):
+        ca = _centre(a)
+        for b in ws[i + 1 :]:
+            cb = _centre(b)
+            if cb - ca > 0.8 * height:
+                break
+            if b.bbox[0] >= a.bbox[2]:
+                left, right = a, b
+            elif a.bbox[0] >= b.bbox[2]:
+                left, right = b, a
+            else:
+                continue
+            gap = right.bbox[0] - left.bbox[2]
+            dx = (right.bbox[0] + right.bbox[2] - left.bbox[0] - left.bbox[2]) / 2
+            if gap > 3 * height or dx < 2 * height:
+                continue
+            slopes.append((_centre(right) - _centre(left)) / dx)
+    if len(slopes) < 8:
+        return 0.0
+    slope = statistics.median(slopes)
+    return slope if 0.003 <= abs(slope) <= 0.08 else 0.0
+
+
 def lines_from_words(words: Sequence[WordLike], page: int) -> list[Line]:
-    """Group words into reading-order lines by the vertical centre of their boxes."""
+    """Group words into reading-order lines by the (skew-corrected) vertical centre."""
     ws = [w for w in words if w.text.strip()]
     if not ws:
         return []
     heights = [max(w.bbox[3] - w.bbox[1], 1.0) for w in ws]
     tol = 0.5 * statistics.median(heights)
-    ws.sort(key=lambda w: ((w.bbox[1] + w.bbox[3]) / 2, w.bbox[0]))
+    slope = skew_slope(ws, statistics.median(heights))
+
+    def level(w: WordLike) -> float:
+        return _centre(w) - slope * (w.bbox[0] + w.bbox[2]) / 2
+
+    ws.sort(key=lambda w: (level(w), w.bbox[0]))
     groups: list[list[WordLike]] = []
     centre = -1e9
     for w in ws:
-        c = (w.bbox[1] + w.bbox[3]) / 2
+        c = level(w)
         if groups and abs(c - centre) <= tol:
             groups[-1].append(w)
             centre = (centre * (len(groups[-1]) - 1) + c) / len(groups[-1])

@@ -273,7 +273,7 @@ _TO_DIGIT = {"O": "0", "D": "0", "Q": "0", "I": "1", "L": "1", "|": "1", "Z": "2
 _TO_DIGIT |= {"G": "6", "B": "8", "T": "7"}
 _TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "6": "G", "8": "B", "7": "T"}
 _IBAN_CANDIDATE = re.compile(
-    r"(?<![A-Za-z0-9])([A-Z]{2}|D[E3]|0E)\s?([0-9OlIS|]{2})((?:\s?[A-Za-z0-9|]){10,30})"
+    r"(?<![A-Za-z0-9])([A-Z]{2}|D[E3]|0E)\s?([0-9OlIS|]{2})((?:(?:\s|\.(?=\d))?[A-Za-z0-9|]){10,30})"
 )
 
 
@@ -344,9 +344,12 @@ class IbanMatch:
 
 
 def find_ibans(line: str) -> list[IbanMatch]:
-    """Checksum-valid IBANs in a line, including split (``DE89 3704 …``) and OCR-damaged ones."""
+    """Checksum-valid IBANs in a line, including split (``DE89 3704 …``) and OCR-damaged ones
+    (look-alike letters, a dot read for the blank between two groups: ``7486.99``)."""
     out: list[IbanMatch] = []
-    for m in _IBAN_CANDIDATE.finditer(line.upper()):
+    # upper-case character by character: "ß".upper() is "SS" and would shift every offset
+    upper = "".join(c.upper() if len(c.upper()) == 1 else c for c in line)
+    for m in _IBAN_CANDIDATE.finditer(upper):
         raw = m.group(0)
         # trailing words (BIC:, "bei", …) are cut by trying shorter spans from the right
         compact = re.sub(r"\s", "", raw)
@@ -357,7 +360,7 @@ def find_ibans(line: str) -> list[IbanMatch]:
         # span covering only the characters that made it into the IBAN
         needed, end = len(value), m.start()
         for i, ch in enumerate(line[m.start() :], start=m.start()):
-            if not ch.isspace():
+            if not ch.isspace() and ch not in ".-":
                 needed -= 1
             if needed == 0:
                 end = i + 1
