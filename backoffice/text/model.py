@@ -48,7 +48,7 @@ class PageText:
     rotation: int
     """Degrees (0/90/180/270, clockwise) the page as displayed was turned to make it upright."""
     confidence: float | None
-    """Mean OCR word confidence (0..1) weighted by word length; ``None`` for layer and failed pages."""
+    """Mean OCR word confidence (0..1), weighted by word length; ``None`` unless OCR'd."""
     width: float
     """Width of the upright page in points."""
     height: float

@@ -190,3 +190,29 @@ def test_the_input_bytes_are_left_alone() -> None:
     assert pdf == copy
     # The searchable PDF extends the original: its bytes come first, unchanged.
     assert result.searchable_pdf.startswith(pdf)
+
+
+def test_documents_in_parallel_share_the_ocr_workers() -> None:
+    """Two documents at once do not start more OCR runs than ``workers``."""
+    running = peak = 0
+    lock = threading.Lock()
+
+    def track(image: Image.Image) -> None:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        threading.Event().wait(0.05)
+        with lock:
+            running -= 1
+
+    settings = OcrSettings(workers=1, dpi=50)
+    with ThreadPoolExecutor(2) as pool:
+        futures = [
+            pool.submit(
+                extract_document_text, _scans(3), settings, engine=FakeEngine(behaviour=track)
+            )
+            for _ in range(2)
+        ]
+        assert all(len(f.result(timeout=60).pages) == 3 for f in futures)
+    assert peak == 1
