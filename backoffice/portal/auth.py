@@ -59,7 +59,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check ``password``; with no hash, burn the same time and say no."""
-    global _dummy_hash
+    global _dummy_hash  # noqa: PLW0603 - one lazily made hash per process
     if not password_hash:
         if _dummy_hash is None:
             _dummy_hash = _hasher.hash(secrets.token_hex(16))
