@@ -547,6 +547,29 @@ def fetch_mail(var: VarOption = None) -> None:
         raise typer.Exit(1)
 
 
+@app.command("export-archive")
+def export_archive(
+    client: Annotated[str, typer.Argument(help="Mandantenkürzel.")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="ZIP-Datei.")] = None,
+    var: VarOption = None,
+) -> None:
+    """Das vollständige Archiv eines Mandanten als selbsterklärendes Paket (ZIP) ausgeben."""
+    from datetime import date
+
+    from backoffice.archive.package import export_client_archive
+
+    ctx = _context(var)
+    target = out or ctx.settings.var_dir / "exports" / f"archiv-{client}-{date.today():%Y%m%d}.zip"
+    try:
+        summary = export_client_archive(ctx, client, target, actor="cli")
+    except LookupError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    console.print(
+        f"{summary.documents} Dokumente, {summary.files} Dateien, {summary.bytes:,} Byte: "
+        f"{summary.path}"
+    )
+
+
 @app.command("separator-sheet")
 def separator_sheet(
     out: Annotated[Path, typer.Option("-o", "--out", help="PDF-Datei.")] = Path("trennblatt.pdf"),

@@ -29,6 +29,7 @@ from backoffice.intake.quarantine import quarantine_intake
 from backoffice.intake.separator import read_separator
 from backoffice.models import Document, Intake, IntakeStatus
 from backoffice.text import render_page
+from backoffice.text.render import PDFIUM_LOCK
 
 log = logging.getLogger(__name__)
 
@@ -200,28 +201,31 @@ def split_intake(
     Image.MAX_IMAGE_PIXELS = settings.intake.max_image_pixels
     try:
         pdf_bytes = as_pdf(store.get(key), media_type)
-        pdf = open_pdf(pdf_bytes)
-        page_count = len(pdf)
-        if page_count == 0:
-            raise UnreadableInputError(
-                "Die PDF-Datei enthält keine lesbaren Seiten (unvollständig oder beschädigt)."
+        with PDFIUM_LOCK:  # PDFium is not thread-safe; the text stage renders concurrently
+            pdf = open_pdf(pdf_bytes)
+            page_count = len(pdf)
+            if page_count == 0:
+                raise UnreadableInputError(
+                    "Die PDF-Datei enthält keine lesbaren Seiten (unvollständig oder beschädigt)."
+                )
+            if page_count > settings.intake.max_pages:
+                raise UnreadableInputError(
+                    f"Die Datei hat {page_count} Seiten; erlaubt sind höchstens "
+                    f"{settings.intake.max_pages} (Einstellung intake.max_pages)."
+                )
+            groups, separators, blanks = plan_groups(
+                pdf, drop_blank=settings.intake.drop_blank_pages
             )
-        if page_count > settings.intake.max_pages:
-            raise UnreadableInputError(
-                f"Die Datei hat {page_count} Seiten; erlaubt sind höchstens "
-                f"{settings.intake.max_pages} (Einstellung intake.max_pages)."
-            )
-        groups, separators, blanks = plan_groups(pdf, drop_blank=settings.intake.drop_blank_pages)
-        if not groups:
-            raise UnreadableInputError("Die Datei enthält nur leere Seiten oder Trennblätter.")
-        parts = []
-        for group in groups:
-            body = cut_pages(pdf, group.pages)
-            digest = sha256_hex(body)
-            doc_key = content_key(INTAKE_SCOPE, "documents", digest, ".pdf")
-            store.put(doc_key, body, content_type="application/pdf")
-            parts.append((group, digest, doc_key))
-        pdf.close()
+            if not groups:
+                raise UnreadableInputError("Die Datei enthält nur leere Seiten oder Trennblätter.")
+            parts = []
+            for group in groups:
+                body = cut_pages(pdf, group.pages)
+                digest = sha256_hex(body)
+                doc_key = content_key(INTAKE_SCOPE, "documents", digest, ".pdf")
+                store.put(doc_key, body, content_type="application/pdf")
+                parts.append((group, digest, doc_key))
+            pdf.close()
     except UnreadableInputError as exc:
         quarantine_intake(catalog, intake_id, str(exc))
         return []

@@ -78,3 +78,28 @@ def test_watch_once_takes_finished_scans(tmp_path: Path, post: Path) -> None:
     assert "1 Datei(en) übernommen" in out
     assert not (hot / "scan0001.pdf").exists(), "taken files leave the scanner share"
     assert "filed" in invoke("documents", "list", "--var", var) or "unassigned" in out
+
+
+def test_export_archive_is_complete_and_self_checking(tmp_path: Path, post: Path) -> None:
+    import hashlib
+    import json
+    import zipfile
+
+    var = str(tmp_path / "var")
+    invoke("clients", "demo", "--var", var)
+    invoke("intake", str(post), "--no-prefect", "--var", var)
+    listing = invoke("documents", "list", "--var", var)
+    code = next(c for c in ("MUELLER", "SCHNEIDER", "KLEIN") if c in listing)
+    out = tmp_path / "paket.zip"
+    assert "Dokumente" in invoke("export-archive", code, "-o", str(out), "--var", var)
+    with zipfile.ZipFile(out) as zf:
+        names = set(zf.namelist())
+        records = json.loads(zf.read("dokumente.json"))
+        assert records and all(f"dokumente/{r['nr']}/durchsuchbar.pdf" in names for r in records)
+        for line in zf.read("SHA256SUMS").decode().splitlines():
+            digest, name = line.split("  ", 1)
+            assert hashlib.sha256(zf.read(name)).hexdigest() == digest
+        assert {"LIESMICH.txt", "pruefprotokoll.jsonl", "dokumente.csv"} <= names
+    assert "unversehrt" in invoke("audit", "verify", "--var", var)
+    bad = runner.invoke(app, ["export-archive", "NIEMAND", "--var", var])
+    assert bad.exit_code != 0
