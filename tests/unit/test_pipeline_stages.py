@@ -82,3 +82,26 @@ def test_stages_resume_and_do_not_repeat(ctx: Context, digital_post: Path) -> No
     with ctx.catalog.session() as s:
         assert s.scalar(select(func.count()).select_from(FollowUp)) == followups
         assert s.scalar(select(func.count()).select_from(Document)) == 5
+
+
+def test_deleting_before_the_retention_period_is_refused_and_logged(
+    ctx: Context, digital_post: Path
+) -> None:
+    from datetime import timedelta
+
+    from backoffice.archive.retention import RetentionError, delete_document
+    from backoffice.models import AuditEvent
+
+    run_batch(ctx, digital_post)
+    with ctx.catalog.session() as s:
+        doc = s.scalars(select(Document).where(Document.status == DocumentStatus.FILED)).first()
+        assert doc is not None and doc.retain_until is not None
+        doc_id, until, key = doc.id, doc.retain_until, doc.original_key
+    with pytest.raises(RetentionError, match="aufzubewahren"):
+        delete_document(ctx, doc_id, actor="staff@office.example")
+    assert ctx.store.exists(key)
+    with ctx.catalog.session() as s:
+        actions = list(s.scalars(select(AuditEvent.action).where(AuditEvent.document_id == doc_id)))
+    assert "document.delete_refused" in actions
+    delete_document(ctx, doc_id, actor="staff@office.example", today=until + timedelta(days=1))
+    assert not ctx.store.exists(key)
