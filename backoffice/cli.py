@@ -422,6 +422,16 @@ def print_evaluation(report: dict[str, Any]) -> None:
                     name, f"{scores['hits']}/{scores['total']}", f"{scores['accuracy']:.1f} %"
                 )
             console.print(fields)
+            if data.get("text"):
+                ocr = Table("Scan", "Dokumente", "CER", "WER", title="Texterkennung (OCR)")
+                for condition, figures in data["text"].items():
+                    ocr.add_row(
+                        condition,
+                        str(figures["documents"]),
+                        f"{figures['cer']:.2%}",
+                        f"{figures['wer']:.2%}",
+                    )
+                console.print(ocr)
             for error in data["errors"][:10]:
                 console.print(f"  [dim]{error}[/]")
 

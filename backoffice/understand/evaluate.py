@@ -26,6 +26,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz.distance import Levenshtein
+
 from backoffice.config import OcrSettings, UnderstandSettings
 
 from .einvoice import read_einvoice
@@ -79,6 +81,21 @@ class ChannelReport:
     field_hits: Counter[str] = field(default_factory=Counter)
     field_total: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
+    text_errors: dict[str, list[tuple[int, int, int, int]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    """Per scan condition: (character edits, characters, word edits, words) of each document."""
+
+    def add_text(self, condition: str, expected: str, got: str) -> None:
+        exp_words, got_words = expected.split(), got.split()
+        self.text_errors[condition].append(
+            (
+                Levenshtein.distance(" ".join(exp_words), " ".join(got_words)),
+                len(" ".join(exp_words)),
+                Levenshtein.distance(exp_words, got_words),
+                len(exp_words),
+            )
+        )
 
     def add(self, expected_type: str, got_type: str) -> None:
         self.documents += 1
@@ -103,7 +120,23 @@ class ChannelReport:
                 for name, total in sorted(self.field_total.items())
             },
             "errors": self.errors[:40],
+            "text": {
+                condition: {
+                    "documents": len(rows),
+                    "cer": round(sum(r[0] for r in rows) / max(1, sum(r[1] for r in rows)), 4),
+                    "wer": round(sum(r[2] for r in rows) / max(1, sum(r[3] for r in rows)), 4),
+                }
+                for condition, rows in sorted(self.text_errors.items())
+            },
         }
+
+
+def scan_condition(doc: dict[str, Any]) -> str:
+    """The scan's resolution and noise level as a label (``300dpi/noise<0.02``) for grouping."""
+    scan = doc.get("scan") or {}
+    noise = float(scan.get("noise", 0.0))
+    level = "<0.02" if noise < 0.02 else ("0.02-0.03" if noise < 0.03 else ">=0.03")
+    return f"{scan.get('dpi', '?')}dpi/noise{level}"
 
 
 def _pdf_pages(pdf: bytes, ocr: OcrSettings) -> tuple[list[str], list[Any]]:
@@ -137,6 +170,8 @@ def evaluate_samples(
             report = reports[channel]
             pages, words = _pdf_pages(path.read_bytes(), ocr)
             result = understand_document(pages, clients, words=words, settings=settings)
+            if channel == "scanned" and doc.get("page_texts"):
+                report.add_text(scan_condition(doc), "\n".join(doc["page_texts"]), "\n".join(pages))
             got_type = result.classification.label
             report.add(doc["doc_type"], got_type)
             if got_type != doc["doc_type"]:
