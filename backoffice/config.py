@@ -48,6 +48,8 @@ class OcrSettings(BaseModel):
     timeout_seconds: float = 120.0
     """Per-page tesseract time limit; a page over it is recorded as failed, not the document."""
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    pdfa: bool = True
+    """Convert searchable PDFs of scanned documents to PDF/A-2b (needs ghostscript)."""
     min_layer_quality: float = 0.6
     """Share of plausible word characters a text layer needs before it is trusted over OCR."""
 

@@ -49,6 +49,7 @@ from backoffice.models import (
 )
 from backoffice.portal.search import index_document
 from backoffice.text import DocumentText, TextError, Word, extract_document_text
+from backoffice.text.pdfa import to_pdfa
 from backoffice.understand import ClientProfile, Understanding, understand_document
 
 log = logging.getLogger(__name__)
@@ -181,9 +182,14 @@ def run_text_stage(
     except TextError as exc:
         quarantine_document(ctx.catalog, document_id, str(exc))
         return False
+    searchable_pdf = result.searchable_pdf
+    if ctx.settings.ocr.pdfa and any(p.source == "ocr" for p in result.pages):
+        searchable_pdf = to_pdfa(searchable_pdf, timeout=ctx.settings.ocr.timeout_seconds) or (
+            searchable_pdf
+        )
     searchable = ctx.store.put(
-        content_key(INTAKE_SCOPE, "searchable", sha256_hex(result.searchable_pdf), ".pdf"),
-        result.searchable_pdf,
+        content_key(INTAKE_SCOPE, "searchable", sha256_hex(searchable_pdf), ".pdf"),
+        searchable_pdf,
         content_type="application/pdf",
     )
     words_body = _words_json(result)

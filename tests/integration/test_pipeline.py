@@ -28,6 +28,7 @@ from backoffice.pipeline import receive, run_batch, seed_clients
 from backoffice.portal.access import Scope
 from backoffice.portal.search import search
 from backoffice.samples import DEMO_CLIENTS, generate
+from backoffice.text import pdfa
 from tests.sample_data import batch_truth
 
 pytestmark = [pytest.mark.ocr, pytest.mark.slow]
@@ -59,7 +60,10 @@ def test_scanned_batch_end_to_end(any_settings: Settings, post: Path) -> None:
             right_type += doc.doc_type.value == expected["doc_type"]
             assert doc.original_key.startswith(f"clients/{expected['client_code']}/originals/")
             assert ctx.store.get(doc.original_key)[:5] == b"%PDF-"
-            assert ctx.store.get(doc.searchable_key)[:5] == b"%PDF-"
+            searchable = ctx.store.get(doc.searchable_key)
+            assert searchable[:5] == b"%PDF-"
+            if pdfa.available():
+                assert b"GTS_PDFA1" in searchable, "scans become PDF/A-2b"
             assert doc.text and doc.text_source == "ocr"
             assert doc.retain_until is not None and doc.retain_until.month == 12
             if doc.doc_type.value == "invoice" and expected["doc_type"] == "invoice":
