@@ -12,10 +12,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
 
+from fastapi import UploadFile
 from sqlalchemy.orm import Session
 
 from backoffice.archive.audit import record_event
 from backoffice.archive.storage import ObjectMissingError, StorageError
+from backoffice.intake.receive import Received, receive_bytes
 from backoffice.models import Document, DocumentStatus, ExtractedField, FollowUp
 from backoffice.portal import access
 from backoffice.portal.access import NotFoundError, Scope
@@ -141,3 +143,23 @@ def run_pipeline(portal: Portal, document_id: int) -> None:
         doc = session.get(Document, document_id)
         if doc is not None and doc.status != DocumentStatus.QUARANTINED:
             index_document(session, doc)
+
+
+def take_upload(
+    portal: Portal, scope: Scope, upload: UploadFile, *, via: str, client_hint: str | None
+) -> Received:
+    """Store one uploaded file as a received original (processing happens in the flow).
+
+    The browser's file name is only a label: path parts are cut off, it is never used as a path.
+    """
+    name = (upload.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:200]
+    return receive_bytes(
+        portal.ctx.catalog,
+        portal.ctx.store,
+        upload.file.read(),
+        source="upload",
+        source_ref=f"{via}:{scope.email}:{name}",
+        filename=name,
+        client_hint=client_hint,
+        max_bytes=portal.ctx.settings.intake.max_file_bytes,
+    )

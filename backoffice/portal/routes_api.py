@@ -17,12 +17,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from backoffice.archive.audit import record_event
-from backoffice.intake.receive import receive_bytes
 from backoffice.models import DocType, FollowUp, FollowUpKind, FollowUpStatus, Role
 from backoffice.portal import access
 from backoffice.portal.access import Scope
 from backoffice.portal.auth import api_scope
-from backoffice.portal.documents import download, view_document
+from backoffice.portal.documents import download, take_upload, view_document
 from backoffice.portal.search import PaymentState, SearchFilters, SearchHit, search
 from backoffice.portal.state import PortalDep, SessionDep
 from backoffice.portal.web import DOC_TYPE_LABELS, FIELD_LABELS, content_disposition
@@ -304,22 +303,15 @@ def api_upload(
         if client is None or client not in {c.code for c in own}:
             raise HTTPException(status_code=403, detail="Nur für den eigenen Mandanten.")
     hint = access.get_client_by_code(session, scope, client).code if client else None
-    data = file.file.read()
-    name = (file.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:200]
-    received = receive_bytes(
-        portal.ctx.catalog,
-        portal.ctx.store,
-        data,
-        source="upload",
-        source_ref=f"api:{scope.email}:{name}",
-        filename=name,
-        client_hint=hint,
-        max_bytes=portal.ctx.settings.intake.max_file_bytes,
-    )
+    received = take_upload(portal, scope, file, via="api", client_hint=hint)
     record_event(
         session,
         actor=scope.actor,
         action="upload.received",
-        detail={"files": [name], "client": hint, "via": "api"},
+        detail={"files": [received.filename], "client": hint, "via": "api"},
     )
-    return UploadOut(filename=name, status=received.status.value, duplicate=received.duplicate)
+    return UploadOut(
+        filename=received.filename or "upload",
+        status=received.status.value,
+        duplicate=received.duplicate,
+    )

@@ -16,7 +16,6 @@ from starlette.datastructures import FormData
 
 from backoffice.archive.audit import record_event
 from backoffice.intake.quarantine import release
-from backoffice.intake.receive import receive_bytes
 from backoffice.models import (
     DocType,
     Document,
@@ -27,7 +26,7 @@ from backoffice.models import (
 from backoffice.portal import access, corrections
 from backoffice.portal.access import NotFoundError, Scope
 from backoffice.portal.auth import page_scope, require_csrf
-from backoffice.portal.documents import current_fields, run_pipeline
+from backoffice.portal.documents import current_fields, run_pipeline, take_upload
 from backoffice.portal.state import PortalDep, SessionDep
 from backoffice.portal.web import FIELD_LABELS, render
 
@@ -245,18 +244,7 @@ def upload(
         raise HTTPException(status_code=400, detail=f"Höchstens {MAX_UPLOAD_FILES} Dateien.")
     results = []
     for upload_file in files:
-        data = upload_file.file.read()
-        name = (upload_file.filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:200]
-        received = receive_bytes(
-            portal.ctx.catalog,
-            portal.ctx.store,
-            data,
-            source="upload",
-            source_ref=f"portal:{scope.email}:{name}",
-            filename=name,
-            client_hint=hint,
-            max_bytes=portal.ctx.settings.intake.max_file_bytes,
-        )
+        received = take_upload(portal, scope, upload_file, via="portal", client_hint=hint)
         results.append(received)
     record_event(
         session,
