@@ -30,6 +30,8 @@ from .normalize import format_amount, format_rate
 from .schema import Field
 
 log = logging.getLogger(__name__)
+# factur-x warns on every PDF without embedded XML, i.e. on almost all post: not news here.
+logging.getLogger("factur-x").setLevel(logging.ERROR)
 
 INCOMPLETE_PROFILES = frozenset({"minimum", "basicwl"})
 INCOMPLETE_FLAG = "kein vollständiges E-Rechnungsprofil"
