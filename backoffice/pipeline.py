@@ -342,7 +342,9 @@ def run_understand_stage(ctx: Context, document_id: int) -> Understanding:
         flags = list(doc.flags or [])
         flags.extend(result.flags)
         if cls.confidence < ctx.settings.understand.review_threshold:
-            top = ", ".join(f"{label} {score:.0%}" for label, score in cls.top2)
+            top = ", ".join(
+                f"{TYPE_LABELS.get(label, label)} {score:.0%}" for label, score in cls.top2
+            )
             flags.append(f"Dokumentart unsicher ({top})")
         if result.routing.client_id is None:
             flags.append(f"Mandant nicht eindeutig: {result.routing.reason}")
@@ -380,6 +382,13 @@ _TYPE_TITLES = {
     DocType.OTHER: "Dokument",
     DocType.UNKNOWN: "Dokument",
 }
+TYPE_LABELS = {
+    "invoice": "Rechnung",
+    "reminder": "Mahnung",
+    "letter": "Brief",
+    "other": "Sonstiges",
+}
+"""Document types in the words staff read (review flags)."""
 
 
 def _title(doc_type: DocType, values: dict[str, str]) -> str:

@@ -53,7 +53,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Worl
         letter.needs_review = True
         letter.type_confidence = 0.58
         letter.type_scores = {"letter": 0.58, "other": 0.37, "invoice": 0.05}
-        letter.flags = ["Dokumentart unsicher (letter 58%, other 37%)"]
+        letter.flags = ["Dokumentart unsicher (Brief 58%, Sonstiges 37%)"]
     app = create_app(
         world.settings,
         PortalSettings(secret_key="e2e-secret", reindex_on_start=False),

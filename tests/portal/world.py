@@ -167,7 +167,7 @@ SPECS: list[DocSpec] = [
         "Werbung für Kaffeemaschinen, Empfänger unleserlich.",
         status=DocumentStatus.UNASSIGNED,
         needs_review=True,
-        flags=["Mandant nicht eindeutig: kein Treffer", "Dokumentart unsicher (letter 55%)"],
+        flags=["Mandant nicht eindeutig: kein Treffer", "Dokumentart unsicher (Brief 55%)"],
         type_scores={"letter": 0.55, "other": 0.40, "invoice": 0.05},
     ),
 ]
