@@ -9,7 +9,7 @@ purpose="${1:-demo}"
 packages=(tesseract-ocr tesseract-ocr-deu tesseract-ocr-eng tesseract-ocr-osd poppler-utils
           ghostscript qpdf fonts-dejavu-core fonts-liberation fonts-freefont-ttf)
 if [[ "$purpose" == "test" ]]; then
-    packages+=(postgresql dovecot-imapd chromium)
+    packages+=(postgresql dovecot-imapd openssl chromium)
 fi
 
 missing=()
