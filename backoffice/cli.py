@@ -470,7 +470,9 @@ def evaluate(
         EVALUATION_RECORD.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
         console.print(f"Vergleichswerte gespeichert: {EVALUATION_RECORD}")
     if check and EVALUATION_RECORD.exists():
-        problems = regressions(figures, json.loads(EVALUATION_RECORD.read_text()))
+        recorded = json.loads(EVALUATION_RECORD.read_text())
+        measured = {k: v for k, v in recorded.items() if k.split("/", 1)[0] in report}
+        problems = regressions(figures, measured)
         for problem in problems:
             console.print(f"[red]Verschlechtert:[/] {problem}")
         if problems:
