@@ -31,3 +31,7 @@ lint:
 
 bench:
 	$(PY) bench/bench_ocr.py
+
+## The portal on the embedded defaults (after `make demo`): http://127.0.0.1:8000/
+serve: bootstrap-demo
+	.venv/bin/backoffice serve

@@ -17,7 +17,7 @@ import logging
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -574,6 +574,6 @@ def seed_clients(ctx: Context, clients: Sequence[Any]) -> int:
                 session,
                 actor="system",
                 action="clients.seeded",
-                detail={"count": created, "at": datetime.now(UTC).isoformat()},
+                detail={"count": created},
             )
     return created
