@@ -406,9 +406,10 @@ def print_evaluation(report: dict[str, Any]) -> None:
     for corpus, channels in report.items():
         for channel, data in channels.items():
             console.rule(f"{corpus} · {channel} · {data['documents']} Dokumente")
+            routing = data["routing_accuracy"]
             console.print(
-                f"Klassifikation {data['classification_accuracy']:.1f} %  ·  "
-                f"Mandant {data['routing_accuracy']:.1f} %"
+                f"Klassifikation {data['classification_accuracy']:.1f} %"
+                + (f"  ·  Mandant {routing:.1f} %" if routing is not None else "")
             )
             if corpus == "held-out":
                 matrix = Table("Soll \\ Ist", *DOC_TYPES, title="Konfusionsmatrix")

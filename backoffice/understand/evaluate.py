@@ -34,6 +34,7 @@ from .einvoice import read_einvoice
 from .extract import extract_fields
 from .pipeline import understand_document
 from .schema import DOC_TYPES, ClientProfile
+from .textcat import classify
 
 SCORED_FIELDS: dict[str, tuple[str, ...]] = {
     "invoice": ("invoice_number", "issue_date", "gross_total", "iban", "due_date", "net_total"),
@@ -76,6 +77,8 @@ class ChannelReport:
 
     documents: int = 0
     type_correct: int = 0
+    routed: int = 0
+    """Documents whose recipient is one of the evaluation's clients (routing is scored on them)."""
     client_correct: int = 0
     confusion: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     field_hits: Counter[str] = field(default_factory=Counter)
@@ -115,7 +118,7 @@ class ChannelReport:
         return {
             "documents": self.documents,
             "classification_accuracy": pct(self.type_correct, self.documents),
-            "routing_accuracy": pct(self.client_correct, self.documents),
+            "routing_accuracy": pct(self.client_correct, self.routed) if self.routed else None,
             "confusion": {k: dict(v) for k, v in self.confusion.items()},
             "fields": {
                 name: {
@@ -182,6 +185,7 @@ def evaluate_samples(
             report.add(doc["doc_type"], got_type)
             if got_type != doc["doc_type"]:
                 report.errors.append(f"{doc['id']} type {doc['doc_type']}→{got_type}")
+            report.routed += 1
             report.client_correct += result.routing.client_id == by_code.get(doc["client_code"])
             values = {f.name: f.value for f in result.fields}
             for name in SCORED_FIELDS.get(doc["doc_type"], ()):
@@ -219,7 +223,11 @@ def evaluate_einvoices(
     scanned: bool = False,
     names: Sequence[str] = ("invoice_number", "issue_date", "gross_total"),
 ) -> dict[str, dict[str, Any]]:
-    """Fields from the visible text of real e-invoice PDFs, scored against their own XML."""
+    """Fields from the visible text of real e-invoice PDFs, scored against their own XML.
+
+    Their buyers are not clients of the evaluation, so routing is not scored here; the type is
+    classified from the same text (note: the shipped model saw these texts in training).
+    """
     ocr = ocr or OcrSettings()
     reports = {"visible-text": ChannelReport()}
     if scanned:
@@ -233,8 +241,7 @@ def evaluate_einvoices(
         for channel, report in reports.items():
             pdf = data if channel == "visible-text" else _rasterise(data)
             pages, words = _pdf_pages(pdf, ocr)
-            report.add("invoice", "invoice")
-            report.client_correct += 1
+            report.add("invoice", classify("\n".join(pages)).label)
             got = {f.name: f.value for f in extract_fields(pages, "invoice", words=words)}
             for name in names:
                 if name not in xml:
