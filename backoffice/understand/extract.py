@@ -738,6 +738,19 @@ class _Amount:
     base: Decimal | None = None
 
 
+def _vat(
+    tax: AmountMatch,
+    line: Line,
+    confidence: float,
+    priority: float,
+    rate: Decimal | None,
+    base: Decimal | None,
+) -> _Amount:
+    """A VAT amount found on ``line`` (with its rate and net base when the line shows them)."""
+    hit = Hit(format_amount(tax.value), line, tax.start, tax.end, confidence)
+    return _Amount("vat", tax.value, hit, priority, rate=rate, base=base)
+
+
 def _rate_candidates(text: str) -> list[Decimal]:
     return [Decimal(m.group(1).replace(",", ".")) for m in lb.RATE_RE.finditer(text)]
 
@@ -834,30 +847,14 @@ def _collect_amounts(doc: Doc) -> list[_Amount]:
                     pair = _pair(money, rate)
                     if pair:
                         base, tax = pair
-                        out.append(
-                            _Amount(
-                                "vat",
-                                tax.value,
-                                Hit(format_amount(tax.value), line, tax.start, tax.end, 0.9),
-                                1.0 + position / 10,
-                                rate=rate,
-                                base=base.value,
-                            )
-                        )
+                        out.append(_vat(tax, line, 0.9, 1.0 + position / 10, rate, base.value))
                         done = labelled_pair_found = True
                         break
                 if done or not money:
                     continue
                 tax = money[-1]
-                out.append(
-                    _Amount(
-                        "vat",
-                        tax.value,
-                        Hit(format_amount(tax.value), line, tax.start, tax.end, 0.85),
-                        1.0 + position / 10,
-                        rate=rates[0] if len(rates) == 1 else None,
-                    )
-                )
+                only_rate = rates[0] if len(rates) == 1 else None
+                out.append(_vat(tax, line, 0.85, 1.0 + position / 10, only_rate, None))
                 continue
             a = amounts[-1]
             prio = _gross_priority(phrase) if kind == "gross" else _net_priority(phrase)
@@ -872,16 +869,7 @@ def _collect_amounts(doc: Doc) -> list[_Amount]:
             pair = _pair([m for m in money if m.has_decimals], rate)
             if pair and rate > 0:
                 base, tax = pair
-                out.append(
-                    _Amount(
-                        "vat",
-                        tax.value,
-                        Hit(format_amount(tax.value), line, tax.start, tax.end, 0.8),
-                        0.8 + position / 10,
-                        rate=rate,
-                        base=base.value,
-                    )
-                )
+                out.append(_vat(tax, line, 0.8, 0.8 + position / 10, rate, base.value))
                 break
     return out
 
