@@ -48,6 +48,8 @@ class OcrSettings(BaseModel):
     timeout_seconds: float = 120.0
     """Per-page tesseract time limit; a page over it is recorded as failed, not the document."""
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    min_scan_dpi: int = 150
+    """Scanned pages below this resolution are flagged for a rescan (text is still read)."""
     pdfa: bool = True
     """Convert searchable PDFs of scanned documents to PDF/A-2b (needs ghostscript)."""
     min_layer_quality: float = 0.6

@@ -50,6 +50,7 @@ from backoffice.models import (
 from backoffice.portal.search import index_document
 from backoffice.text import DocumentText, TextError, Word, extract_document_text
 from backoffice.text.pdfa import to_pdfa
+from backoffice.text.render import scan_resolution
 from backoffice.understand import ClientProfile, Understanding, understand_document
 
 log = logging.getLogger(__name__)
@@ -174,11 +175,12 @@ def run_text_stage(
         doc = session.get_one(Document, document_id)
         key = doc.original_key
     assert key is not None
+    original = ctx.store.get(key)
     try:
         if key.endswith(".xml"):
-            result = _einvoice_text(ctx.store.get(key))
+            result = _einvoice_text(original)
         else:
-            result = extract_document_text(ctx.store.get(key), ctx.settings.ocr, progress=progress)
+            result = extract_document_text(original, ctx.settings.ocr, progress=progress)
     except TextError as exc:
         quarantine_document(ctx.catalog, document_id, str(exc))
         return False
@@ -208,6 +210,7 @@ def run_text_stage(
         doc.searchable_key = searchable.key
         doc.words_key = words.key
         flags = [f"Seite {n}: Texterkennung fehlgeschlagen" for n in result.failed_pages]
+        flags += _low_resolution_flags(original, result, ctx.settings.ocr.min_scan_dpi)
         doc.flags = flags
         doc.needs_review = bool(flags)
         doc.status = DocumentStatus.TEXT
@@ -223,6 +226,22 @@ def run_text_stage(
             },
         )
     return True
+
+
+def _low_resolution_flags(pdf: bytes, result: DocumentText, minimum: int) -> list[str]:
+    """Flags for OCR'd pages scanned below ``minimum`` dpi (they should be scanned again)."""
+    ocr_pages = {p.number for p in result.pages if p.source == "ocr"}
+    if not ocr_pages or not pdf.startswith(b"%PDF"):
+        return []
+    try:
+        resolutions = scan_resolution(pdf)
+    except TextError:
+        return []
+    return [
+        f"Seite {n}: nur etwa {dpi:.0f} dpi gescannt – bitte mit mindestens 200 dpi neu scannen"
+        for n, dpi in sorted(resolutions.items())
+        if n in ocr_pages and dpi < minimum
+    ]
 
 
 def _einvoice_text(xml: bytes) -> DocumentText:

@@ -151,6 +151,29 @@ def check_embedded_images(page: pdfium.PdfPage) -> None:
             )
 
 
+def scan_resolution(pdf: bytes) -> dict[int, float]:
+    """Resolution (dpi across the page width) of the largest image on each page that has one.
+
+    A scan made at too low a resolution reads badly however it is rendered afterwards; the
+    pipeline flags such pages so that staff can rescan them.
+    """
+    found: dict[int, float] = {}
+    with PDFIUM_LOCK, opened(pdf) as document:
+        for index in range(len(document)):
+            page = document[index]
+            width_in = page.get_width() / 72.0
+            best = 0
+            for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
+                if isinstance(obj, pdfium.PdfImage):
+                    try:
+                        best = max(best, obj.get_px_size()[0])
+                    except pdfium.PdfiumError:
+                        continue
+            if best and width_in > 0:
+                found[index + 1] = best / width_in
+    return found
+
+
 def render_loaded_page(page: pdfium.PdfPage, dpi: int, *, grey: bool = True) -> Image.Image:
     """Render an open page (lock held by the caller); see :func:`render_page`."""
     width, height = page.get_size()

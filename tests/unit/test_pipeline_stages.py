@@ -105,3 +105,24 @@ def test_deleting_before_the_retention_period_is_refused_and_logged(
     assert "document.delete_refused" in actions
     delete_document(ctx, doc_id, actor="staff@office.example", today=until + timedelta(days=1))
     assert not ctx.store.exists(key)
+
+
+@pytest.mark.ocr
+def test_low_resolution_scans_are_flagged_for_a_rescan(
+    ctx: Context, digital_post: Path, tmp_path: Path
+) -> None:
+    import pypdfium2 as pdfium
+
+    from backoffice.text import render_page
+
+    source = sorted(digital_post.glob("*.pdf"))[0].read_bytes()
+    inbox = tmp_path / "scans"
+    inbox.mkdir()
+    for dpi in (100, 300):
+        image = render_page(pdfium.PdfDocument(source), 0, dpi, grey=True)
+        image.save(inbox / f"scan-{dpi}.pdf", "PDF", resolution=dpi)
+    run_batch(ctx, inbox)
+    with ctx.catalog.session() as s:
+        flags = {d.intake.filename: d.flags for d in s.scalars(select(Document))}
+    assert any("nur etwa 100 dpi" in f for f in flags["scan-100.pdf"])
+    assert not any("dpi" in f for f in flags["scan-300.pdf"])
