@@ -457,23 +457,17 @@ def evaluate(
     """Klassifikation und Felderkennung messen (zurückgehaltene Post, echte E-Rechnungen)."""
     import json
 
-    from backoffice.understand.evaluate import headline, regressions
+    from backoffice.understand.evaluate import regressions_against, report_figures
 
     settings = _settings(var)
     report = run_evaluation(settings.var_dir, documents, einvoices, scanned_einvoices)
     print_evaluation(report)
-    figures = {
-        f"{corpus}/{key}": value
-        for corpus, channels in report.items()
-        for key, value in headline(channels).items()
-    }
+    figures = report_figures(report)
     if record:
         EVALUATION_RECORD.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
         console.print(f"Vergleichswerte gespeichert: {EVALUATION_RECORD}")
     if check and EVALUATION_RECORD.exists():
-        recorded = json.loads(EVALUATION_RECORD.read_text())
-        measured = {k: v for k, v in recorded.items() if k.split("/", 1)[0] in report}
-        problems = regressions(figures, measured)
+        problems = regressions_against(report, json.loads(EVALUATION_RECORD.read_text()))
         for problem in problems:
             console.print(f"[red]Verschlechtert:[/] {problem}")
         if problems:

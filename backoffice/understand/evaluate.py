@@ -265,6 +265,24 @@ def headline(report: dict[str, dict[str, Any]]) -> dict[str, float]:
     return out
 
 
+def report_figures(report: dict[str, dict[str, dict[str, Any]]]) -> dict[str, float]:
+    """The guarded figures of a whole report, keyed ``corpus/channel/figure``."""
+    return {
+        f"{corpus}/{key}": value
+        for corpus, channels in report.items()
+        for key, value in headline(channels).items()
+    }
+
+
+def regressions_against(
+    report: dict[str, dict[str, dict[str, Any]]], recorded: dict[str, float], tolerance: float = 2.0
+) -> list[str]:
+    """:func:`regressions` for a report, ignoring recorded corpora this run did not measure
+    (e.g. the shared e-invoices on a machine without them)."""
+    measured = {k: v for k, v in recorded.items() if k.split("/", 1)[0] in report}
+    return regressions(report_figures(report), measured, tolerance)
+
+
 def regressions(
     current: dict[str, float], recorded: dict[str, float], tolerance: float = 2.0
 ) -> list[str]:
@@ -282,5 +300,7 @@ __all__ = [
     "evaluate_samples",
     "headline",
     "regressions",
+    "regressions_against",
+    "report_figures",
     "same_value",
 ]

@@ -28,3 +28,15 @@ def test_text_error_rates_per_scan_condition() -> None:
     figures = report.as_dict()["text"][condition]
     assert figures["documents"] == 2
     assert 0 < figures["cer"] < 0.1 and figures["wer"] == 0.25
+
+
+def test_regressions_against_ignore_corpora_not_measured() -> None:
+    from backoffice.understand.evaluate import regressions_against
+
+    report = {"held-out": {"scanned": {"classification_accuracy": 90.0, "fields": {}}}}
+    recorded = {
+        "held-out/scanned/classification": 99.0,
+        "einvoices/visible-text/classification": 100.0,
+    }
+    problems = regressions_against(report, recorded)
+    assert len(problems) == 1 and problems[0].startswith("held-out/scanned/classification")
