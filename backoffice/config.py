@@ -13,6 +13,7 @@ folder under ``./var/``. Production points the same code at PostgreSQL and S3 pu
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -140,6 +141,53 @@ class UnderstandSettings(BaseModel):
     """Trained classifier pipeline; ``None`` means the one shipped in ``models/``."""
 
 
+class SmtpSettings(BaseModel):
+    """Outgoing mail: payables digests to clients, dunning letters to debtors."""
+
+    host: str = "127.0.0.1"
+    port: int = 25
+    tls: Literal["plain", "starttls", "smtps"] = "plain"
+    user: str | None = None
+    password: SecretStr = SecretStr("")
+    sender: str = "Backoffice <post@backoffice.localhost>"
+    """``From`` of every message; replies go to the client (``Reply-To``) where known."""
+    timeout_seconds: float = 30.0
+
+
+class FollowupSettings(BaseModel):
+    """When clients hear about what is due."""
+
+    digest_days_ahead: int = 7
+    """The payables digest lists open items due within this many days (and all overdue ones)."""
+    amount_tolerance: Decimal = Decimal("0.01")
+    """Bank reconciliation: largest difference (EUR) still counted as the full amount."""
+
+
+class DunningSettings(BaseModel):
+    """The dunning run's rhythm and charges (intervals are practice, not law: configurable)."""
+
+    stage_days: list[int] = Field(default_factory=lambda: [7, 14, 14, 10])
+    """Days after the due date for stage 1, then after the previous notice for 2, 3, 4."""
+    deadline_days: int = 10
+    """Payment period granted in each letter."""
+    flat_fee_b2b: Decimal = Decimal("40.00")
+    """§288 (5) BGB Pauschale, charged once from stage 2 when the debtor is not a consumer."""
+    letter_fee: Decimal = Decimal("2.50")
+    """Costs per letter from stage 2 (the first Mahnung causing Verzug is not reimbursable)."""
+    interest_from_stage: int = 2
+    base_rate_file: Path | None = None
+    """A TOML table of Basiszins changes; ``None`` uses the one shipped with the product."""
+
+
+class BookkeepingSettings(BaseModel):
+    """DATEV defaults for clients whose record does not override them."""
+
+    consultant_number: int = 1001
+    client_number: int = 1
+    account_length: int = 4
+    fiscal_year_start_month: int = 1
+
+
 class Settings(BaseSettings):
     """All configuration of one Backoffice installation."""
 
@@ -158,6 +206,10 @@ class Settings(BaseSettings):
     ocr: OcrSettings = Field(default_factory=OcrSettings)
     intake: IntakeSettings = Field(default_factory=IntakeSettings)
     understand: UnderstandSettings = Field(default_factory=UnderstandSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    followups: FollowupSettings = Field(default_factory=FollowupSettings)
+    dunning: DunningSettings = Field(default_factory=DunningSettings)
+    bookkeeping: BookkeepingSettings = Field(default_factory=BookkeepingSettings)
     flow_workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
     """Documents processed at once by the intake flow."""
 

@@ -32,6 +32,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -140,6 +141,12 @@ class Client(Base):
     iban: Mapped[str | None] = mapped_column(String(34))
     chart: Mapped[str] = mapped_column(String(2), default="03")
     """Kontenrahmen: ``03`` (SKR03) or ``04`` (SKR04)."""
+    bic: Mapped[str | None] = mapped_column(String(11))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    datev_consultant_number: Mapped[int | None] = mapped_column(Integer)
+    """Beraternummer of the client's accountant (EXTF header); settings give the default."""
+    datev_client_number: Mapped[int | None] = mapped_column(Integer)
+    """Mandantennummer at the accountant (EXTF header)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -180,6 +187,13 @@ class Correspondent(Base):
     vat_id: Mapped[str | None] = mapped_column(String(20))
     iban: Mapped[str | None] = mapped_column(String(34))
     email_domain: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    """Where dunning letters to this debtor are e-mailed (none: they are queued for print)."""
+    street: Mapped[str | None] = mapped_column(String(200))
+    zip: Mapped[str | None] = mapped_column(String(10))
+    city: Mapped[str | None] = mapped_column(String(100))
+    consumer: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A consumer debtor: §288 BGB gives +5 points and no 40 € flat fee (B2B: +9 and 40 €)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -324,9 +338,27 @@ class FollowUp(Base):
     """For a reminder: the payable it escalates."""
     priority: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str | None] = mapped_column(String(500))
+    skonto_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    skonto_until: Mapped[date | None] = mapped_column(Date)
+    paid_amount: Mapped[Decimal] = mapped_column(
+        Numeric(14, 2), default=Decimal(0), server_default="0"
+    )
+    """Sum of the payments matched so far (partial payments add up)."""
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    settled_by: Mapped[str | None] = mapped_column(String(16))
+    """How an item was closed: ``bank``, ``staff``, ``skonto``, ``credit_note``."""
+    disputed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Staff flag: the debtor disputes the invoice, so it is never dunned."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     document: Mapped[Document] = relationship()
+
+    @property
+    def outstanding(self) -> Decimal | None:
+        """What is still owed (``None`` when the amount is unknown)."""
+        if self.amount is None:
+            return None
+        return self.amount - (self.paid_amount or Decimal(0))
 
 
 class QuarantineEntry(Base):
@@ -432,3 +464,171 @@ class Correction(Base):
     new_value: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BookingStatus(enum.StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    EXPORTED = "exported"
+    """Locked: part of an export file; changes only through a new booking."""
+    REJECTED = "rejected"
+
+
+class PersonalAccount(Base):
+    """A client's Kreditor/Debitor number for one correspondent, stable once given."""
+
+    __tablename__ = "personal_accounts"
+    __table_args__ = (
+        UniqueConstraint("client_id", "kind", "key", name="uq_personal_accounts_key"),
+        UniqueConstraint("client_id", "number", name="uq_personal_accounts_number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    """``kreditor`` or ``debitor``."""
+    key: Mapped[str] = mapped_column(String(200))
+    """The correspondent's id, else its normalised name (see ``InvoiceFacts.key``)."""
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    correspondent_id: Mapped[int | None] = mapped_column(ForeignKey("correspondents.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BookingExport(Base):
+    """One DATEV export of a client's period, filed in the archive under ``exports/``."""
+
+    __tablename__ = "booking_exports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    booking_count: Mapped[int] = mapped_column(Integer)
+    extf_key: Mapped[str] = mapped_column(String(500))
+    master_data_key: Mapped[str | None] = mapped_column(String(500))
+    documents_key: Mapped[str | None] = mapped_column(String(500))
+    """ZIP of the document PDFs, named after their Beleglink/Belegfeld 1."""
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BookingEntry(Base):
+    """A proposed, approved or exported booking line (one per VAT rate of an invoice).
+
+    Fields mirror :class:`backoffice.exports.datev.Booking`. Exported rows are locked; a
+    correction after export is a new row (``supersedes_id``) plus its reversal.
+    """
+
+    __tablename__ = "bookings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
+    status: Mapped[BookingStatus] = mapped_column(
+        _enum(BookingStatus), default=BookingStatus.PROPOSED
+    )
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    debit_credit: Mapped[str] = mapped_column(String(1))
+    account: Mapped[int] = mapped_column(Integer)
+    contra_account: Mapped[int] = mapped_column(Integer)
+    bu_key: Mapped[str | None] = mapped_column(String(4))
+    document_date: Mapped[date] = mapped_column(Date)
+    belegfeld1: Mapped[str] = mapped_column(String(36))
+    belegfeld2: Mapped[str | None] = mapped_column(String(12))
+    text: Mapped[str] = mapped_column(String(60), default="")
+    service_date: Mapped[date | None] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(16), default="proposal")
+    """``proposal`` (machine), ``accountant`` (corrected), ``reversal``, ``import``."""
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
+    export_id: Mapped[int | None] = mapped_column(ForeignKey("booking_exports.id"), index=True)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BankTransaction(Base):
+    """One entry of an imported bank statement (CAMT.053, MT940, CSV), signed: + is credit."""
+
+    __tablename__ = "bank_transactions"
+    __table_args__ = (UniqueConstraint("client_id", "entry_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    entry_key: Mapped[str] = mapped_column(String(64))
+    """Stable identity across re-imports (bank reference, else a hash of the entry)."""
+    statement_id: Mapped[str | None] = mapped_column(String(100))
+    account_iban: Mapped[str | None] = mapped_column(String(34))
+    booking_date: Mapped[date] = mapped_column(Date)
+    value_date: Mapped[date | None] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    counterparty_name: Mapped[str | None] = mapped_column(String(200))
+    counterparty_iban: Mapped[str | None] = mapped_column(String(34))
+    remittance: Mapped[str | None] = mapped_column(Text)
+    end_to_end_id: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default="unmatched")
+    """``matched``, ``partial`` (less than the item), ``unmatched``, ``ignored``."""
+    source_key: Mapped[str | None] = mapped_column(String(500))
+    """Archive key of the imported statement file."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PaymentMatch(Base):
+    """A bank transaction (or part of it) applied to an open payable or receivable."""
+
+    __tablename__ = "payment_matches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("bank_transactions.id"), index=True)
+    followup_id: Mapped[int] = mapped_column(ForeignKey("followups.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    kind: Mapped[str] = mapped_column(String(16))
+    """``full``, ``partial`` or ``skonto``."""
+    reason: Mapped[str] = mapped_column(String(200))
+    """What matched: reference, IBAN, amount (shown to staff)."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DunningStatus(enum.StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    SENT = "sent"
+    PRINT = "print"
+    """Approved, no e-mail address: queued for printing and postal dispatch."""
+    CANCELLED = "cancelled"
+
+
+class DunningNotice(Base):
+    """One stage of dunning a receivable: proposed by the daily run, approved by staff."""
+
+    __tablename__ = "dunning_notices"
+    __table_args__ = (UniqueConstraint("followup_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    followup_id: Mapped[int] = mapped_column(ForeignKey("followups.id"), index=True)
+    stage: Mapped[int] = mapped_column(Integer)
+    """1 Zahlungserinnerung, 2 1. Mahnung, 3 2. Mahnung, 4 letzte Mahnung."""
+    status: Mapped[DunningStatus] = mapped_column(
+        _enum(DunningStatus), default=DunningStatus.PROPOSED
+    )
+    principal: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    interest: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
+    fees: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
+    interest_until: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date] = mapped_column(Date)
+    recipient_email: Mapped[str | None] = mapped_column(String(200))
+    letter_key: Mapped[str | None] = mapped_column(String(500))
+    letter_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    """The letter filed in the client's archive (linked to the invoice via the follow-up)."""
+    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.interest + self.fees

@@ -15,7 +15,14 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
 
 from backoffice.config import S3Settings, Settings
-from tests.services import PostgresServer, S3Server, postgres_server, s3_server
+from tests.services import (
+    PostgresServer,
+    S3Server,
+    SmtpSink,
+    postgres_server,
+    s3_server,
+    smtp_sink,
+)
 
 _counter = itertools.count()
 
@@ -30,6 +37,20 @@ def postgres() -> Iterator[PostgresServer]:
 def s3() -> Iterator[S3Server]:
     with s3_server() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpSink]:
+    with smtp_sink() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp(smtp_server: SmtpSink) -> Iterator[SmtpSink]:
+    """The session's SMTP sink, emptied for this test."""
+    smtp_server.clear()
+    yield smtp_server
+    smtp_server.clear()
 
 
 @pytest.fixture

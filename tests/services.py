@@ -4,6 +4,7 @@
   ``pg_ctl``); when the tests run as root the cluster runs as the ``postgres`` system user,
   because PostgreSQL refuses to run as root.
 * S3: moto's server mode, a real HTTP endpoint that boto3 talks to like to any S3 store.
+* SMTP: aiosmtpd's controller, a real SMTP server that keeps the messages it receives.
 
 Nothing here is a mock: the same code paths as production talk to real servers.
 """
@@ -11,6 +12,7 @@ Nothing here is a mock: the same code paths as production talk to real servers.
 from __future__ import annotations
 
 import contextlib
+import email.policy
 import glob
 import os
 import pwd
@@ -21,7 +23,10 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -175,3 +180,43 @@ def s3_server() -> Iterator[S3Server]:
         yield S3Server(endpoint)
     finally:
         server.stop()
+
+
+@dataclass
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it receives."""
+
+    host: str
+    port: int
+    messages: list[EmailMessage]
+
+    def clear(self) -> None:
+        self.messages.clear()
+
+
+class _Keep:
+    def __init__(self, messages: list[EmailMessage]) -> None:
+        self.messages = messages
+
+    async def handle_DATA(  # noqa: N802 (aiosmtpd looks the hook up by this name)
+        self, server: object, session: object, envelope: Any
+    ) -> str:
+        msg = BytesParser(policy=email.policy.default).parsebytes(envelope.content)
+        assert isinstance(msg, EmailMessage)
+        msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(msg)
+        return "250 OK"
+
+
+@contextlib.contextmanager
+def smtp_sink() -> Iterator[SmtpSink]:
+    from aiosmtpd.controller import Controller
+
+    messages: list[EmailMessage] = []
+    port = free_port()
+    controller = Controller(_Keep(messages), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SmtpSink("127.0.0.1", port, messages)
+    finally:
+        controller.stop()
