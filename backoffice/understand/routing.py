@@ -11,8 +11,11 @@ Evidence, strongest first:
 
 The pieces are combined as independent evidence (noisy-OR). A client mentioned only in the
 sender's letterhead, return line or footer gets no credit, because clients write to each other.
-Below the threshold, or with a runner-up too close to the winner, the answer is "no client" with
-the candidates listed for staff: never a silent guess.
+Only when no client is the recipient does the issuer count: a page whose letterhead or return
+line carries one client's name *and* postal address is that client's own paper (an outgoing
+invoice, a copy of its letter) and is filed for it (see :func:`_issuer`). Below the
+threshold, or with a runner-up too close to the winner, the answer is "no client" with the
+candidates listed for staff: never a silent guess.
 """
 
 from __future__ import annotations
@@ -181,6 +184,31 @@ def _match_hint_address(address: str, clients: Sequence[ClientProfile]) -> Clien
     return hits[0] if len(hits) == 1 else None
 
 
+ISSUER_CONFIDENCE = 0.9
+"""Confidence of routing by issuer: certain identity, but a weaker kind of evidence."""
+
+
+def _issuer(zones: PageOneZones, clients: Sequence[ClientProfile]) -> ClientProfile | None:
+    """The one client whose name and address make up the sender zone of page 1, if any.
+
+    Name alone is not enough (firms are named after towns and families); the street or postal
+    code must be there too, as in every letterhead and return line.
+    """
+    sender = zones.sender_lines()
+    if not sender:
+        return None
+    texts = _candidate_texts(sender)
+    hits = []
+    for client in clients:
+        names = (client.name, *client.aliases)
+        if max((name_similarity(n, t) for n in names for t in texts), default=0.0) < 0.9:
+            continue
+        address, _ = _address_score(client, sender)
+        if address >= 0.45:
+            hits.append(client)
+    return hits[0] if len(hits) == 1 else None
+
+
 def route_client(
     first_page_text: str,
     clients: Sequence[ClientProfile],
@@ -227,6 +255,13 @@ def route_client(
         return Routing(None, 0.0, "keine Mandanten bekannt", [])
     best, best_score, why = scored[0]
     runner = scored[1][1] if len(scored) > 1 else 0.0
+    if best_score < threshold and (issuer := _issuer(zones, clients)) is not None:
+        return Routing(
+            issuer.id,
+            ISSUER_CONFIDENCE,
+            f"{issuer.code}: eigenes Schreiben (Absender), Empfänger ist kein Mandant",
+            candidates,
+        )
     if best_score < threshold:
         return Routing(
             None,
