@@ -1,0 +1,1 @@
+"""Command groups of the ``backoffice`` CLI for follow-ups and books (see ``backoffice.cli``)."""

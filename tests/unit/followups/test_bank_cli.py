@@ -1,0 +1,88 @@
+"""``backoffice bank import|unmatched|paid`` against a real catalog and archive folder."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from backoffice.commands.bank import app
+from backoffice.config import Settings
+from backoffice.models import AuditEvent, FollowUpStatus
+from backoffice.samples.camt import EntrySpec, make_camt053
+from tests.unit.followups.bank_world import ACCOUNT, SUPPLIER_IBAN, build_ledger
+
+runner = CliRunner()
+
+
+def test_import_list_and_pay_by_hand(settings: Settings, tmp_path: Path) -> None:
+    ledger = build_ledger(settings)
+    full = ledger.invoice("RE-1001", "119.00")
+    part = ledger.invoice("RE-1002", "300.00")
+    manual = ledger.invoice("RE-1003", "45.00")
+    file = tmp_path / "auszug.xml"
+    file.write_bytes(
+        make_camt053(
+            ACCOUNT,
+            [
+                EntrySpec(
+                    date(2025, 3, 10), Decimal("-119.00"), "Müller", SUPPLIER_IBAN, "RE-1001"
+                ),
+                EntrySpec(
+                    date(2025, 3, 10), Decimal("-100.00"), "Müller", SUPPLIER_IBAN, "RE-1002"
+                ),
+                EntrySpec(date(2025, 3, 11), Decimal("-7.77"), "Kiosk Eck", None, "Zeitung"),
+            ],
+            statement_id="2025-03-11",
+        )
+    )
+    var = ["--var", str(settings.var_dir)]
+
+    result = runner.invoke(app, ["import", str(file), "--client", "KLEIN", *var])
+    assert result.exit_code == 0, result.output
+    assert "zugeordnet" in result.output and "Teilzahlung" in result.output
+    assert "3 neue Buchungen (1 zugeordnet, 1 Teilzahlungen, 1 offen)" in result.output
+    assert ledger.followup(full).status == FollowUpStatus.DONE
+    assert ledger.followup(part).outstanding == Decimal("200.00")
+
+    again = runner.invoke(app, ["import", str(file), "--client", "KLEIN", *var])
+    assert again.exit_code == 0, again.output
+    assert "0 neue Buchungen" in again.output and "3 schon bekannt" in again.output
+
+    listed = runner.invoke(app, ["unmatched", "--client", "KLEIN", *var])
+    assert listed.exit_code == 0, listed.output
+    assert "Kiosk Eck" in listed.output and "-7,77 €" in listed.output
+    assert "1 Zahlungen ohne Zuordnung" in listed.output
+    assert runner.invoke(app, ["unmatched", "--client", "NIX", *var]).exit_code != 0
+
+    paid = runner.invoke(
+        app, ["paid", str(manual), "--amount", "45,00", "--date", "2025-03-12", *var]
+    )
+    assert paid.exit_code == 0, paid.output
+    assert "bezahlt" in paid.output
+    settled = ledger.followup(manual)
+    assert (settled.status, settled.settled_by, settled.paid_on) == (
+        FollowUpStatus.DONE,
+        "staff",
+        date(2025, 3, 12),
+    )
+    with ledger.ctx.catalog.session() as s:
+        actions = list(s.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    assert actions == ["bank.import", "followup.paid"]
+
+    twice = runner.invoke(app, ["paid", str(manual), "--amount", "1", "--date", "2025-03-12", *var])
+    assert twice.exit_code == 1 and "nicht mehr offen" in twice.output
+
+
+def test_import_refuses_a_file_that_is_no_statement(settings: Settings, tmp_path: Path) -> None:
+    build_ledger(settings)
+    file = tmp_path / "rechnung.xml"
+    file.write_bytes(b"<Invoice/>")
+    result = runner.invoke(
+        app, ["import", str(file), "--client", "KLEIN", "--var", str(settings.var_dir)]
+    )
+    assert result.exit_code == 1
+    assert "Nicht eingelesen" in result.output and "Keine CAMT.053" in result.output
