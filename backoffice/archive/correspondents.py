@@ -28,6 +28,18 @@ def normalise_name(name: str) -> str:
     return " ".join(re.sub(r"[^\wäöüß]+", " ", name).split())
 
 
+def is_client_itself(name: str | None, client_names: list[str]) -> bool:
+    """Whether ``name`` (a seller or sender) is the client under one of its names.
+
+    The client's own paper (its outgoing invoices, copies of its letters) names the client as
+    the issuer; the other party of such a document is the buyer, never the client itself.
+    """
+    if not name:
+        return False
+    wanted = normalise_name(name)
+    return max(fuzz.token_sort_ratio(wanted, normalise_name(n)) for n in client_names) >= NAME_MATCH
+
+
 def match_or_create(
     session: Session,
     client_id: int,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 from urllib.parse import urlencode
@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from backoffice.models import DocType, FollowUpKind, FollowUpStatus, Role
+from backoffice.models import DocType, FollowUp, FollowUpKind, FollowUpStatus, Role
 from backoffice.portal import access
 from backoffice.portal.access import Scope
 from backoffice.portal.auth import page_scope
@@ -253,25 +253,54 @@ def download_searchable(
 
 
 @router.get("/faellig")
-def due(request: Request, session: SessionDep, scope: PageScope) -> Response:
-    """Open payables by due date, reminders received and letters that need an answer."""
+def due(
+    request: Request,
+    session: SessionDep,
+    portal: PortalDep,
+    scope: PageScope,
+    hinweis: str = "",
+) -> Response:
+    """Open payables by due date (overdue, due within the digest window, Skonto deadlines),
+    the client's own open invoices, reminders received and letters that need an answer; staff
+    get buttons to record a payment by hand and to flag an invoice as disputed."""
     today = date.today()
+    until = today + timedelta(days=portal.ctx.settings.followups.digest_days_ahead)
     open_ = [FollowUpStatus.OPEN]
     payables = access.followups(session, scope, kinds=[FollowUpKind.PAYABLE], statuses=open_)
+    receivables = access.followups(session, scope, kinds=[FollowUpKind.RECEIVABLE], statuses=open_)
     reminders = access.followups(session, scope, kinds=[FollowUpKind.REMINDER], statuses=open_)
     replies = access.followups(session, scope, kinds=[FollowUpKind.REPLY], statuses=open_)
-    handles = access.public_ids(session, [f.document_id for f in [*payables, *reminders, *replies]])
-    total = sum((f.amount or Decimal(0) for f in payables), Decimal(0))
+    handles = access.public_ids(
+        session,
+        [f.document_id for f in [*payables, *receivables, *reminders, *replies]],
+    )
+
+    def outstanding(items: list[FollowUp]) -> Decimal:
+        return sum((f.outstanding or Decimal(0) for f in items), Decimal(0))
+
+    overdue = [f for f in payables if f.due_date and f.due_date < today]
+    soon = [f for f in payables if f.due_date and today <= f.due_date <= until]
+    skonto = [f for f in payables if f.skonto_until and today <= f.skonto_until <= until]
     return render(
         request,
         "due.html",
         {
             "payables": payables,
+            "receivables": receivables,
             "reminders": reminders,
             "replies": replies,
             "handles": handles,
             "today": today,
-            "total": total,
+            "until": until,
+            "total": outstanding(payables),
+            "summary": {
+                "overdue": (len(overdue), outstanding(overdue)),
+                "soon": (len(soon), outstanding(soon)),
+                "skonto": len(skonto),
+            },
+            "receivables_total": outstanding(receivables),
+            "is_staff": scope.role == Role.STAFF,
+            "notice_code": hinweis,
             "show_client": scope.role != Role.CLIENT or len(scope.client_ids) > 1,
         },
     )
