@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from backoffice.archive.storage import ObjectStore, StorageError, client_scope
 from backoffice.models import (
+    BookingEntry,
     Client,
     Document,
     DocumentHandle,
@@ -127,6 +128,26 @@ def restrict_clients(stmt: Select[*_Ts], scope: Scope) -> Select[*_Ts]:
     if not scope.client_ids:
         return stmt.where(false())
     return stmt.where(Client.id.in_(sorted(scope.client_ids)))
+
+
+def restrict_bookings(stmt: Select[*_Ts], scope: Scope) -> Select[*_Ts]:
+    """Limit a query over :class:`BookingEntry` to the scope's clients."""
+    if scope.all_clients:
+        return stmt
+    if not scope.client_ids:
+        return stmt.where(false())
+    return stmt.where(BookingEntry.client_id.in_(sorted(scope.client_ids)))
+
+
+def get_booking(session: Session, scope: Scope, client: Client, booking_id: int) -> BookingEntry:
+    """One booking of ``client`` if ``scope`` may see it, else not found."""
+    stmt = select(BookingEntry).where(
+        BookingEntry.id == booking_id, BookingEntry.client_id == client.id
+    )
+    booking = session.scalar(restrict_bookings(stmt, scope))
+    if booking is None:
+        raise NotFoundError(str(booking_id))
+    return booking
 
 
 # --- clients -------------------------------------------------------------------------------------
