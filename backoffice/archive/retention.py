@@ -5,13 +5,22 @@ reminders, most other post) 6 years, books and annual accounts 10 years; each pe
 the end of the calendar year, counted from the end of the year the document is dated in. The
 office service's accountant may lengthen any of them (an open tax assessment, an audit); the
 periods are therefore data, not code paths.
+
+A period is derived from the document's class and date. When staff correct either, the period is
+derived again with the same rule (:func:`rederive_retention`); it can grow, but never drop below
+the retention already committed on the stored original (an S3 Object Lock in compliance mode, or
+the folder archive's retention marker), which cannot be shortened.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy.orm import Session
+
 from backoffice.archive.audit import record_event
+from backoffice.archive.storage import ObjectStore
 from backoffice.context import Context
 from backoffice.models import DocType, Document
 
@@ -33,6 +42,76 @@ def retain_until(doc_type: DocType, doc_date: date | None, received: date) -> da
     if doc_date is not None and doc_date > received:
         year = received.year  # an implausible future date must not shorten nor stretch the period
     return date(year + RETENTION_YEARS[doc_type], 12, 31)
+
+
+def document_retention(doc: Document) -> date:
+    """The period :func:`retain_until` gives a catalog document (as the filing stage asks)."""
+    return retain_until(doc.doc_type, doc.doc_date, doc.intake.received_at.date())
+
+
+@dataclass(frozen=True)
+class RetentionChange:
+    """What re-deriving a filed document's retention period did."""
+
+    old: date
+    derived: date
+    """What the rule gives for the corrected class and date."""
+    new: date
+    """What the catalog keeps: the derived date, or the committed lock if that is later."""
+    locked_until: date | None
+    """The original object's retention after the change (``None``: the store keeps none)."""
+    lock_extended: bool
+
+    @property
+    def kept_longer(self) -> bool:
+        """The rule would shorten the period, but a committed lock holds the document longer."""
+        return self.new > self.derived
+
+
+def rederive_retention(
+    session: Session, store: ObjectStore, doc: Document, *, actor: str
+) -> RetentionChange | None:
+    """Derive ``doc.retain_until`` again after its class or date was corrected.
+
+    Only for filed documents (with a retention date): the filing stage derives it for the rest.
+    A longer period is also set on the stored original, so the object is not released before
+    the catalog allows; a shorter one stops at what the original is already locked for, and the
+    audit event says so. The lock is moved before the caller's transaction commits: if that
+    transaction fails, the object is merely kept longer than the catalog says, never shorter.
+    A period held back by the lock is recorded even when the catalog date stays: the audit log
+    shows that the corrected class alone would have allowed less. Returns ``None`` when the
+    correction leaves the period as it was.
+    """
+    old = doc.retain_until
+    if old is None:
+        return None
+    derived = document_retention(doc)
+    locked = store.retention(doc.original_key) if doc.original_key else None
+    lock_extended = False
+    if doc.original_key and locked is not None and derived > locked:
+        locked = store.extend_retention(doc.original_key, derived)
+        lock_extended = True
+    new = max(derived, locked) if locked is not None else derived
+    if new == old == derived and not lock_extended:
+        return None
+    doc.retain_until = new
+    change = RetentionChange(old, derived, new, locked, lock_extended)
+    record_event(
+        session,
+        actor=actor,
+        action="document.retention_changed",
+        client_id=doc.client_id,
+        document_id=doc.id,
+        detail={
+            "old": old.isoformat(),
+            "derived": derived.isoformat(),
+            "new": new.isoformat(),
+            "locked_until": locked.isoformat() if locked else None,
+            "lock_extended": lock_extended,
+            "kept_longer": change.kept_longer,
+        },
+    )
+    return change
 
 
 class RetentionError(Exception):

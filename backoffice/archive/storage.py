@@ -99,6 +99,8 @@ class ObjectStore(Protocol):
 
     def retention(self, key: str) -> date | None: ...
 
+    def extend_retention(self, key: str, until: date) -> date | None: ...
+
 
 class LocalStore:
     """Archive in a local folder (embedded default).
@@ -178,6 +180,21 @@ class LocalStore:
     def retention(self, key: str) -> date | None:
         marker = self._path(key).with_name(self._path(key).name + ".retain")
         return date.fromisoformat(marker.read_text()) if marker.exists() else None
+
+    def extend_retention(self, key: str, until: date) -> date | None:
+        """Keep the object at least until ``until`` (never shorter); the date now in force."""
+        path = self._path(key)
+        if not path.is_file():
+            raise ObjectMissingError(key)
+        current = self.retention(key)
+        if current is not None and current >= until:
+            return current
+        marker = path.with_name(path.name + ".retain")
+        tmp = path.with_name(f".tmp-{path.name}.retain")
+        tmp.write_text(until.isoformat())
+        os.replace(tmp, marker)
+        _fsync_dir(path.parent)
+        return until
 
     def delete(self, key: str, *, today: date | None = None) -> None:
         until = self.retention(key)
@@ -315,6 +332,31 @@ class S3Store:
             raise ObjectMissingError(key)
         until = head.get("ObjectLockRetainUntilDate")
         return until.date() if until else None
+
+    def extend_retention(self, key: str, until: date) -> date | None:
+        """Move the COMPLIANCE lock to ``until`` if that is later; the date now in force.
+
+        S3 lets a compliance lock be extended, never shortened. Without Object Lock the bucket
+        keeps no retention date, and none is made up.
+        """
+        from botocore.exceptions import ClientError
+
+        current = self.retention(key)
+        if not self.object_lock or (current is not None and current >= until):
+            return current
+        try:
+            self.client.put_object_retention(
+                Bucket=self.bucket,
+                Key=self._k(key),
+                Retention={
+                    "Mode": "COMPLIANCE",
+                    "RetainUntilDate": datetime.combine(until, datetime.min.time(), tzinfo=UTC),
+                },
+                ChecksumAlgorithm="SHA256",
+            )
+        except ClientError as exc:
+            raise StorageError(f"S3 retention {key}: {exc}") from exc
+        return until
 
     def delete(self, key: str, *, today: date | None = None) -> None:
         until = self.retention(key)

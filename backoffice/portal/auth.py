@@ -9,9 +9,9 @@
   so the portal runs with any number of workers.
 * CSRF: every form carries a token that must match the session's token (or, before login, a
   random token in a separate cookie: double submit). Missing or wrong → 403.
-* Login attempts are throttled per IP + e-mail address (and more loosely per IP) with an
-  in-memory sliding window; each worker process counts on its own, which is enough to make
-  password guessing impractical.
+* Login attempts are throttled per account and (more loosely) per client IP over a sliding
+  window counted from the failed-login events of the audit log, so every worker process and a
+  restarted portal share one count (:class:`LoginLimiter`).
 * ``/api`` takes personal API tokens (``Authorization: Bearer …``). Only a SHA-256 of the token is
   stored: the token has 256 random bits, so a slow hash would add nothing but latency.
 """
@@ -21,12 +21,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from argon2 import PasswordHasher
@@ -34,10 +31,11 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from fastapi import HTTPException, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
-from backoffice.models import ApiToken, User, utcnow
+from backoffice.archive.audit import record_event
+from backoffice.models import ApiToken, AuditEvent, User, utcnow
 from backoffice.portal.access import Scope, scope_for
 from backoffice.portal.state import Portal, PortalDep, SessionDep
 
@@ -214,14 +212,43 @@ async def require_csrf(request: Request) -> None:
 
 # --- login throttling ----------------------------------------------------------------------------
 
+LOGIN_FAILED = "user.login_failed"
+LOGIN_SUCCEEDED = "user.login"
+
+
+def login_key(email: str) -> str:
+    """The spelling of an e-mail address in failed-login events (and so in their counts)."""
+    return email.strip().lower()[:200]
+
+
+def _as_utc(at: datetime) -> datetime:
+    """SQLite hands timestamps back naive; the catalog writes them in UTC."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
 
 class LoginLimiter:
-    """Sliding-window count of failed logins per (IP, e-mail) and per IP.
+    """Sliding-window count of failed logins per account and per client IP, kept in the catalog.
 
-    After ``max_attempts`` failures for an address from one IP within ``window`` seconds, further
-    attempts are refused without checking the password until the oldest failure leaves the
-    window. One IP gets ``ip_factor`` times as many failures over all addresses (slows down
-    password spraying without locking out an office behind one NAT address too quickly).
+    The failures are the ``user.login_failed`` events of the audit log (actor ``ip:<address>``,
+    the e-mail address in ``detail``; never the password), which every login failure writes
+    anyway. Counting them there rather than in the process means that all workers of the portal,
+    on any number of hosts, and a restarted portal see the same count: an attacker gains nothing
+    by spreading guesses over workers or waiting for a deploy.
+
+    * An account is locked after ``max_attempts`` failures within ``window`` seconds, from any
+      IP; a successful login of the account starts its count afresh.
+    * One IP is locked after ``ip_max_attempts`` failures over all accounts within the window
+      (password spraying). Its count is not reset by a success: one known password must not
+      buy more guesses at other accounts. The limit is higher than the account limit so an
+      office behind one NAT address is not locked out by a few typos.
+
+    A locked attempt is refused without checking the password and is neither counted nor logged,
+    so the lock ends when the oldest counted failure leaves the window. The check and the
+    recording are not one atomic step: concurrent requests may each get one attempt past the
+    limit, which does not matter for guessing.
+
+    The queries filter ``audit_events`` by action and time, which has no index of its own; a
+    login (rare, and costing an argon2 hash anyway) pays for that scan.
     """
 
     def __init__(
@@ -229,53 +256,71 @@ class LoginLimiter:
         max_attempts: int = 5,
         window: float = 900.0,
         *,
-        ip_factor: int = 10,
-        clock: Callable[[], float] = time.monotonic,
+        ip_max_attempts: int = 20,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.max_attempts = max_attempts
-        self.window = window
-        self.ip_factor = ip_factor
+        self.window = timedelta(seconds=window)
+        self.ip_max_attempts = ip_max_attempts
         self._clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def _keys(self, ip: str, email: str) -> list[tuple[tuple[str, str], int]]:
-        return [
-            ((ip, email.strip().lower()), self.max_attempts),
-            ((ip, ""), self.max_attempts * self.ip_factor),
-        ]
-
-    def _prune(self, key: tuple[str, str], now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-            return deque()
-        return times
-
-    def retry_after(self, ip: str, email: str) -> float | None:
+    def retry_after(self, session: Session, ip: str, email: str) -> float | None:
         """Seconds until a login may be tried again, or ``None`` if it may be tried now."""
         now = self._clock()
-        wait: float | None = None
-        with self._lock:
-            for key, limit in self._keys(ip, email):
-                times = self._prune(key, now)
-                if len(times) >= limit:
-                    until = times[len(times) - limit] + self.window - now
-                    wait = max(wait or 0.0, until)
-        return wait
+        since = now - self.window
+        account = login_key(email)
+        # The chain's ids order events exactly; their timestamps are whole seconds only.
+        last_success = session.scalar(
+            select(func.max(AuditEvent.id)).where(
+                AuditEvent.action == LOGIN_SUCCEEDED,
+                func.lower(AuditEvent.actor) == f"user:{account}",
+                AuditEvent.at >= since,
+            )
+        )
+        waits = [
+            self._wait(
+                session,
+                and_(
+                    AuditEvent.detail["email"].as_string() == account,
+                    AuditEvent.id > (last_success or 0),
+                ),
+                since,
+                self.max_attempts,
+                now,
+            ),
+            self._wait(session, AuditEvent.actor == f"ip:{ip}", since, self.ip_max_attempts, now),
+        ]
+        locked = [w for w in waits if w is not None]
+        return max(locked) if locked else None
 
-    def failed(self, ip: str, email: str) -> None:
-        now = self._clock()
-        with self._lock:
-            for key, _limit in self._keys(ip, email):
-                self._prune(key, now)
-                self._failures.setdefault(key, deque()).append(now)
+    def _wait(
+        self,
+        session: Session,
+        who: ColumnElement[bool],
+        since: datetime,
+        limit: int,
+        now: datetime,
+    ) -> float | None:
+        """How long until fewer than ``limit`` failures of ``who`` lie in the window."""
+        recent = list(
+            session.scalars(
+                select(AuditEvent.at)
+                .where(AuditEvent.action == LOGIN_FAILED, AuditEvent.at >= since, who)
+                .order_by(AuditEvent.id.desc())
+                .limit(limit)
+            )
+        )
+        if len(recent) < limit:
+            return None
+        # The oldest of the last ``limit`` failures must leave the window; timestamps are whole
+        # seconds, so wait at least one.
+        return max(1.0, (_as_utc(recent[-1]) + self.window - now).total_seconds())
 
-    def succeeded(self, ip: str, email: str) -> None:
-        with self._lock:
-            self._failures.pop(self._keys(ip, email)[0][0], None)
+    def failed(self, session: Session, ip: str, email: str) -> None:
+        """Count a failed login: one audit event (IP and address, never the password)."""
+        record_event(
+            session, actor=f"ip:{ip}", action=LOGIN_FAILED, detail={"email": login_key(email)}
+        )
 
 
 # --- API tokens ----------------------------------------------------------------------------------

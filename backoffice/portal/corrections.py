@@ -5,6 +5,11 @@ client or a field as ``ExtractedField(source="staff")``), records a :class:`Corr
 training data for the next classifier, :func:`training_examples`) and appends a
 ``document.corrected`` audit event with the old and the new value. The search index is refreshed
 so the archive shows the change at once.
+
+The class and the document date decide the legal retention period, so correcting either derives
+it again (:func:`backoffice.archive.retention.rederive_retention`, the filing stage's rule): a
+letter that turns out to be an invoice is kept 8 years instead of 6, and the stored original's
+lock is extended with it; the reverse never releases an original before its committed lock.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backoffice.archive.audit import record_event
+from backoffice.archive.retention import rederive_retention
+from backoffice.archive.storage import ObjectStore
 from backoffice.models import (
     Client,
     Correction,
@@ -37,6 +44,8 @@ _KINDS_FOR_TYPE: dict[DocType, set[FollowUpKind]] = {
     DocType.LETTER: {FollowUpKind.REPLY},
 }
 _UNSURE_TYPE_FLAG = "Dokumentart unsicher"
+DATE_FIELDS = ("issue_date", "letter_date")
+"""The fields the document date comes from, the first one present winning (as when it was read)."""
 
 
 @dataclass(frozen=True)
@@ -62,8 +71,10 @@ def _record(
     )
 
 
-def correct_doc_type(session: Session, doc: Document, new_type: DocType, actor: str) -> Outcome:
-    """Set the class; for a filed document its follow-ups are brought in line with it."""
+def correct_doc_type(
+    session: Session, doc: Document, new_type: DocType, actor: str, *, store: ObjectStore
+) -> Outcome:
+    """Set the class; for a filed document its follow-ups and retention follow it."""
     old = doc.doc_type
     if old == new_type:
         return Outcome(False)
@@ -71,6 +82,7 @@ def correct_doc_type(session: Session, doc: Document, new_type: DocType, actor: 
     doc.type_confidence = 1.0
     doc.flags = [f for f in (doc.flags or []) if not str(f).startswith(_UNSURE_TYPE_FLAG)]
     _record(session, doc, actor=actor, name="doc_type", old=old.value, new=new_type.value)
+    rederive_retention(session, store, doc, actor=actor)
     if doc.status == DocumentStatus.FILED and doc.client_id is not None:
         _realign_followups(session, doc)
     session.flush()
@@ -132,8 +144,13 @@ def _normalise(name: str, value: str) -> str:
     return value
 
 
-def correct_field(session: Session, doc: Document, name: str, value: str, actor: str) -> Outcome:
-    """Store a staff value for a field (one staff row per field, updated in place)."""
+def correct_field(
+    session: Session, doc: Document, name: str, value: str, actor: str, *, store: ObjectStore
+) -> Outcome:
+    """Store a staff value for a field (one staff row per field, updated in place).
+
+    A corrected issue or letter date becomes the document's date, and with it its retention.
+    """
     value = _normalise(name, value)
     old = doc.field(name)
     if old == value:
@@ -145,9 +162,29 @@ def correct_field(session: Session, doc: Document, name: str, value: str, actor:
         staff.value = value
     _record(session, doc, actor=actor, name=name, old=old, new=value)
     _update_payable(session, doc, name, value)
+    if name in DATE_FIELDS:
+        _update_doc_date(session, doc, actor=actor, store=store)
     session.flush()
     index_document(session, doc)
     return Outcome(True)
+
+
+def _update_doc_date(session: Session, doc: Document, *, actor: str, store: ObjectStore) -> None:
+    """Take the document date from the date fields again; a changed year moves the retention."""
+    for name in DATE_FIELDS:
+        value = doc.field(name)
+        if value:
+            try:
+                new_date: date | None = date.fromisoformat(value)
+            except ValueError:
+                return  # not a date (yet): the document keeps the date it has
+            break
+    else:
+        new_date = None
+    if new_date == doc.doc_date:
+        return
+    doc.doc_date = new_date
+    rederive_retention(session, store, doc, actor=actor)
 
 
 def _update_payable(session: Session, doc: Document, name: str, value: str) -> None:

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from backoffice.archive.audit import record_event
 from backoffice.portal.access import Scope, scope_for
 from backoffice.portal.auth import (
+    LOGIN_SUCCEEDED,
     end_session,
     find_user,
     hash_password,
@@ -58,35 +59,34 @@ def login(
     ip = request.client.host if request.client else "unknown"
     email = email.strip()
     context = {"next": safe_next(next) or "", "email": email}
-    wait = portal.limiter.retry_after(ip, email)
+    wait = portal.limiter.retry_after(session, ip, email)
     if wait is not None:
-        minutes = max(1, math.ceil(wait / 60))
-        context["error"] = (
-            f"Zu viele fehlgeschlagene Anmeldungen. Bitte in {minutes} Minuten erneut versuchen."
-        )
-        locked = render(request, "login.html", context, status_code=429)
-        locked.headers["Retry-After"] = str(math.ceil(wait))
-        return locked
+        return _locked(request, context, wait)
     user = find_user(session, email)
     # Always hash, also for unknown addresses: equal timing tells nothing about who exists.
     valid = verify_password(user.password_hash if user else None, password)
     if user is None or not valid:
-        portal.limiter.failed(ip, email)
-        record_event(
-            session,
-            actor=f"ip:{ip}",
-            action="user.login_failed",
-            detail={"email": email.lower()[:200]},
-        )
+        portal.limiter.failed(session, ip, email)
         context["error"] = "E-Mail-Adresse oder Passwort ist falsch."
         return render(request, "login.html", context, status_code=401)
-    portal.limiter.succeeded(ip, email)
     if user.password_hash and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     scope = scope_for(session, user)
-    record_event(session, actor=scope.actor, action="user.login", detail={"ip": ip})
+    record_event(session, actor=scope.actor, action=LOGIN_SUCCEEDED, detail={"ip": ip})
     response = RedirectResponse(safe_next(next) or home_for(scope), status_code=303)
     start_session(response, request, portal, user)
+    return response
+
+
+def _locked(request: Request, context: dict[str, str], wait: float) -> Response:
+    """429 with the wait in ``Retry-After`` (seconds) and, for people, in minutes."""
+    minutes = max(1, math.ceil(wait / 60))
+    unit = "Minute" if minutes == 1 else "Minuten"
+    context["error"] = (
+        f"Zu viele fehlgeschlagene Anmeldungen. Bitte in {minutes} {unit} erneut versuchen."
+    )
+    response = render(request, "login.html", context, status_code=429)
+    response.headers["Retry-After"] = str(math.ceil(wait))
     return response
 
 

@@ -94,6 +94,7 @@ def review_queue(request: Request, session: SessionDep, scope: StaffScope) -> Re
 @forms.post("/dokumente/{public_id}/klasse")
 def correct_class(
     session: SessionDep,
+    portal: PortalDep,
     scope: StaffScope,
     public_id: str,
     doc_type: Annotated[str, Form()],
@@ -101,7 +102,9 @@ def correct_class(
     doc = access.get_document(session, scope, public_id)
     if doc_type not in DocType.__members__.values():
         return _back(public_id, "klasse-ungueltig")
-    corrections.correct_doc_type(session, doc, DocType(doc_type), scope.actor)
+    corrections.correct_doc_type(
+        session, doc, DocType(doc_type), scope.actor, store=portal.ctx.store
+    )
     return _back(public_id, "gespeichert")
 
 
@@ -129,6 +132,7 @@ def correct_client(
 @forms.post("/dokumente/{public_id}/felder")
 def correct_fields(
     session: SessionDep,
+    portal: PortalDep,
     scope: StaffScope,
     public_id: str,
     form: Annotated[FormData, Depends(form_data)],
@@ -147,7 +151,7 @@ def correct_fields(
             continue
         if not value.strip() or len(value) > 1000:
             continue
-        corrections.correct_field(session, doc, name, value, scope.actor)
+        corrections.correct_field(session, doc, name, value, scope.actor, store=portal.ctx.store)
     return _back(public_id, "gespeichert")
 
 

@@ -44,7 +44,11 @@ class PortalSettings(BaseSettings):
     with ``--proxy-headers``). ``True``/``False`` to force."""
     session_max_age: int = 8 * 3600
     login_max_attempts: int = 5
+    """Failed logins per account within the window before the account is locked."""
+    login_max_attempts_per_ip: int = 20
+    """Failed logins from one client IP over all accounts within the window."""
     login_window_seconds: float = 900.0
+    """Sliding window of the login limits (counted in the catalog, shared by all workers)."""
     reindex_on_start: bool = True
     """Index documents whose search entry is missing or stale when the portal starts."""
     page_size: int = 20
