@@ -129,6 +129,12 @@ class IntakeSettings(BaseModel):
     max_nesting_depth: int = 5
     """How deep containers may nest: an e-mail's attachment is at depth 1, a file in a ZIP
     attached to it at depth 2. A container whose parts would lie deeper is quarantined."""
+    split_threshold: float = 0.8
+    """A batch without separator sheets is cut before a page whose first-page probability
+    (``backoffice.intake.firstpage``) reaches this; above 1 no batch is ever cut."""
+    split_review_threshold: float = 0.35
+    """From this probability up to ``split_threshold`` a page is not cut but the document goes
+    to review, so staff decide instead of the machine guessing silently."""
     mail: MailSettings = Field(default_factory=MailSettings)
 
 

@@ -12,19 +12,24 @@ document and kind.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import re
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, select
+import pypdfium2 as pdfium
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from backoffice.archive.audit import record_event
-from backoffice.archive.correspondents import match_or_create
+from backoffice.archive.correspondents import is_client_itself, match_or_create
 from backoffice.archive.retention import retain_until
 from backoffice.archive.storage import (
     INTAKE_SCOPE,
@@ -34,10 +39,12 @@ from backoffice.archive.storage import (
 )
 from backoffice.context import Context
 from backoffice.followups.queue import queue_followups
+from backoffice.intake.firstpage import PageInput, PageVerdict, score_pages, uncertain_flag
 from backoffice.intake.quarantine import quarantine_document
 from backoffice.intake.receive import Received, receive_path
-from backoffice.intake.split import split_intake
+from backoffice.intake.split import cut_pages, split_intake
 from backoffice.models import (
+    AuditEvent,
     Client,
     DocType,
     Document,
@@ -50,7 +57,7 @@ from backoffice.models import (
 from backoffice.portal.search import index_document
 from backoffice.text import DocumentText, TextError, Word, extract_document_text
 from backoffice.text.pdfa import to_pdfa
-from backoffice.text.render import scan_resolution
+from backoffice.text.render import PDFIUM_LOCK, scan_resolution
 from backoffice.understand import ClientProfile, Understanding, understand_document
 
 log = logging.getLogger(__name__)
@@ -144,6 +151,31 @@ def pending_documents(ctx: Context) -> list[int]:
         )
 
 
+T = TypeVar("T")
+
+MAX_PROCESS_ROUNDS = 3
+"""Processing may cut a batch without separator sheets into new documents (in ``text`` state);
+they are picked up by a second round, and cannot be cut again, so rounds are few."""
+
+
+def process_pending(ctx: Context, process_many: Callable[[list[int]], Sequence[T]]) -> list[T]:
+    """Process pending documents round by round until no new ones appear.
+
+    ``process_many`` does one round (in-process here, as Prefect tasks in the flow). A round
+    takes the documents pending when it starts; documents cut from a batch during it (see
+    :func:`split_unseparated`) are pending afterwards and make the next round.
+    """
+    done: set[int] = set()
+    results: list[T] = []
+    for _ in range(MAX_PROCESS_ROUNDS):
+        todo = [i for i in pending_documents(ctx) if i not in done]
+        if not todo:
+            break
+        results.extend(process_many(todo))
+        done.update(todo)
+    return results
+
+
 # --- per document ---------------------------------------------------------------------------
 
 
@@ -160,6 +192,7 @@ def process_document(
             return outcome(ctx, document_id)
         status = DocumentStatus.TEXT
     if status == DocumentStatus.TEXT:
+        split_unseparated(ctx, document_id)
         run_understand_stage(ctx, document_id)
         status = DocumentStatus.UNDERSTOOD
     if status == DocumentStatus.UNDERSTOOD:
@@ -262,6 +295,8 @@ def _words_json(result: DocumentText) -> bytes:
             "width": p.width,
             "height": p.height,
             "rotation": p.rotation,
+            "source": p.source,
+            "confidence": p.confidence,
             "words": [
                 [w.text, round(w.confidence, 3), *(round(c, 1) for c in w.bbox)] for w in p.words
             ],
@@ -279,6 +314,255 @@ def _load_words(ctx: Context, key: str | None) -> list[list[Word]] | None:
         [Word(text=w[0], confidence=w[1], bbox=(w[2], w[3], w[4], w[5])) for w in page["words"]]
         for page in pages
     ]
+
+
+# --- batches without separator sheets ----------------------------------------------------------
+
+SPLIT_PAGE_FLAG = re.compile(r"^Seite (\d+): ")
+"""Text-stage flags that name a page of the document ("Seite 3: …"), renumbered on a cut."""
+
+
+@dataclass
+class _Part:
+    """One document cut from a batch that arrived without separator sheets."""
+
+    pages: list[int]
+    """1-based pages of the document being cut (not of the intake)."""
+    original: bytes = b""
+    searchable: bytes = b""
+    words: bytes = b""
+    text: str = ""
+    text_source: str | None = None
+    ocr_confidence: float | None = None
+    flags: list[str] = field(default_factory=list)
+
+
+def is_unseparated_batch(session: Session, doc: Document) -> bool:
+    """True for the only document of a multi-page PDF intake that had no separator sheets.
+
+    The signal is the intake's ``intake.split`` audit event: it lists the separator pages found
+    (an empty list means none), and it is written in the same transaction as the documents, so
+    it is there whenever the document is. A sheet anywhere means staff separated the batch
+    themselves, and that is never second-guessed. Being the intake's *only* document is the
+    second half: after this stage cuts a batch, the intake has several documents and none of
+    them qualifies again, so the cut happens once even if a worker repeats the stage. E-mail
+    attachments count too: scanners that mail their stacks are common, and a born-digital
+    document seldom shows a confident first page inside (see ``bench/bench_firstpage.py``).
+    """
+    if doc.page_count < 2 or not (doc.original_key or "").endswith(".pdf"):
+        return False
+    documents = session.scalar(
+        select(func.count()).select_from(Document).where(Document.intake_id == doc.intake_id)
+    )
+    if documents != 1:
+        return False
+    event = session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.action == "intake.split",
+            AuditEvent.detail["intake_id"].as_integer() == doc.intake_id,
+        )
+        .order_by(AuditEvent.id)
+        .limit(1)
+    ).first()
+    return event is not None and event.detail.get("separator_pages") == []
+
+
+def split_unseparated(ctx: Context, document_id: int) -> list[int]:
+    """Cut a batch scanned without separator sheets at its confident first pages.
+
+    Runs between the text and the understanding stage on documents for which
+    :func:`is_unseparated_batch` holds. Pages scored at or above
+    ``intake.split_threshold`` by :mod:`backoffice.intake.firstpage` start a new document; pages
+    in the band from ``intake.split_review_threshold`` up do not, but put their document into
+    review with a flag naming the page. Returns the ids of the documents created.
+
+    The text stage's results are reused, not recomputed: the original and the searchable PDF
+    are cut page by page (the searchable PDF made PDF/A again where OCR was involved), the word
+    boxes and the text are divided. OCRing the parts again would cost minutes per batch and
+    give the same text. All parts are stored (write-once, content-addressed) before one
+    transaction shrinks this document to its first part and adds the others in ``text`` state;
+    a crash before that transaction leaves the batch as it was (the stage runs again), after it
+    the intake has several documents and the stage does nothing.
+    """
+    intake = ctx.settings.intake
+    with ctx.catalog.session() as session:
+        doc = session.get_one(Document, document_id)
+        if doc.status != DocumentStatus.TEXT or not is_unseparated_batch(session, doc):
+            return []
+        original_key, searchable_key = doc.original_key, doc.searchable_key
+        words_key = doc.words_key
+        texts = (doc.text or "").split("\f")
+        intake_pages = list(doc.pages or range(doc.first_page, doc.first_page + doc.page_count))
+        flags = list(doc.flags or [])
+        fallback_source, fallback_confidence = doc.text_source, doc.ocr_confidence
+    if original_key is None or searchable_key is None or words_key is None:
+        return []
+    word_pages: list[dict[str, Any]] = json.loads(ctx.store.get(words_key))
+    if not (len(word_pages) == len(texts) == len(intake_pages)):
+        log.warning("document %s: pages of text, words and intake differ; not cut", document_id)
+        return []
+    words = _load_words(ctx, words_key) or []
+    inputs = [
+        PageInput(text, page_words, page["width"], page["height"])
+        for text, page_words, page in zip(texts, words, word_pages, strict=True)
+    ]
+    verdicts = score_pages(inputs, intake.split_threshold)
+    starts = [1] + [v.page for v in verdicts if v.probability >= intake.split_threshold]
+    bounds = [*starts, len(inputs) + 1]
+    parts = [_Part(list(range(a, b))) for a, b in itertools.pairwise(bounds)]
+    for part in parts:
+        first = part.pages[0]
+        part.flags = [
+            uncertain_flag(PageVerdict(v.page - first + 1, v.probability, v.signals))
+            for v in verdicts
+            if v.page in part.pages[1:] and v.probability >= intake.split_review_threshold
+        ]
+    if len(parts) == 1:
+        _flag_uncertain(ctx, document_id, parts[0].flags)
+        return []
+
+    _cut_parts(ctx, parts, original_key, searchable_key, texts, word_pages)
+    _assign_flags(parts, flags)
+    for part in parts:
+        sources = {word_pages[n - 1].get("source") for n in part.pages} - {"failed", None}
+        part.text_source = (
+            (sources.pop() if len(sources) == 1 else "mixed") if sources else fallback_source
+        )
+        confidences = [
+            c for n in part.pages if (c := word_pages[n - 1].get("confidence")) is not None
+        ]
+        part.ocr_confidence = (
+            sum(confidences) / len(confidences) if confidences else fallback_confidence
+        )
+    stored = [
+        (
+            ctx.store.put(
+                content_key(INTAKE_SCOPE, "documents", sha256_hex(p.original), ".pdf"),
+                p.original,
+                content_type="application/pdf",
+            ).key,
+            ctx.store.put(
+                content_key(INTAKE_SCOPE, "searchable", sha256_hex(p.searchable), ".pdf"),
+                p.searchable,
+                content_type="application/pdf",
+            ).key,
+            ctx.store.put(
+                content_key(INTAKE_SCOPE, "words", sha256_hex(p.words), ".json"),
+                p.words,
+                content_type="application/json",
+            ).key,
+        )
+        for p in parts
+    ]
+    try:
+        with ctx.catalog.session() as session:
+            head = session.get_one(Document, document_id)
+            if head.status != DocumentStatus.TEXT or not is_unseparated_batch(session, head):
+                return []  # another worker cut it first
+            created: list[Document] = []
+            for part, (orig, searchable, words_json) in zip(parts, stored, strict=True):
+                doc = head if part is parts[0] else Document(intake_id=head.intake_id)
+                doc.first_page = intake_pages[part.pages[0] - 1]
+                doc.pages = [intake_pages[n - 1] for n in part.pages]
+                doc.page_count = len(part.pages)
+                doc.client_hint = head.client_hint
+                doc.sha256 = sha256_hex(part.original)
+                doc.original_key, doc.searchable_key, doc.words_key = orig, searchable, words_json
+                doc.text = part.text
+                doc.text_source = part.text_source
+                doc.ocr_confidence = part.ocr_confidence
+                doc.flags = part.flags
+                doc.needs_review = bool(part.flags)
+                doc.status = DocumentStatus.TEXT
+                if doc is not head:
+                    session.add(doc)
+                    created.append(doc)
+            session.flush()
+            record_event(
+                session,
+                actor="system",
+                action="document.split",
+                document_id=document_id,
+                detail={
+                    "intake_id": head.intake_id,
+                    "reason": "Erste Seiten ohne Trennblatt erkannt",
+                    "documents": [head.id] + [d.id for d in created],
+                    "pages": [[intake_pages[n - 1] for n in p.pages] for p in parts],
+                    "first_pages": [
+                        {"page": intake_pages[v.page - 1], "p": v.probability, "why": v.reasons}
+                        for v in verdicts
+                        if v.probability >= intake.split_threshold
+                    ],
+                },
+            )
+            return [d.id for d in created]
+    except IntegrityError:
+        log.info("document %s was cut by another worker", document_id)
+        return []
+
+
+def _flag_uncertain(ctx: Context, document_id: int, new_flags: list[str]) -> None:
+    """Put a document whose first pages are unsure into review (repeatable: flags are unique)."""
+    if not new_flags:
+        return
+    with ctx.catalog.session() as session:
+        doc = session.get_one(Document, document_id)
+        if set(new_flags) <= set(doc.flags or []):
+            return
+        doc.flags = list(dict.fromkeys([*(doc.flags or []), *new_flags]))
+        doc.needs_review = True
+        record_event(
+            session,
+            actor="system",
+            action="document.split_uncertain",
+            document_id=document_id,
+            detail={"flags": new_flags},
+        )
+
+
+def _cut_parts(
+    ctx: Context,
+    parts: list[_Part],
+    original_key: str,
+    searchable_key: str,
+    texts: list[str],
+    word_pages: list[dict[str, Any]],
+) -> None:
+    """Fill in each part's PDFs, words and text from the whole document's."""
+    original, searchable = ctx.store.get(original_key), ctx.store.get(searchable_key)
+    with PDFIUM_LOCK:  # PDFium is not thread-safe; other documents render concurrently
+        source, text_pdf = pdfium.PdfDocument(original), pdfium.PdfDocument(searchable)
+        try:
+            for part in parts:
+                indices = [n - 1 for n in part.pages]
+                part.original = cut_pages(source, indices)
+                part.searchable = cut_pages(text_pdf, indices)
+        finally:
+            source.close()
+            text_pdf.close()
+    for part in parts:
+        pages = [dict(word_pages[n - 1], page=i) for i, n in enumerate(part.pages, start=1)]
+        part.words = json.dumps(pages, ensure_ascii=False, separators=(",", ":")).encode()
+        part.text = "\f".join(texts[n - 1] for n in part.pages)
+        if ctx.settings.ocr.pdfa and any(p.get("source") == "ocr" for p in pages):
+            part.searchable = (
+                to_pdfa(part.searchable, timeout=ctx.settings.ocr.timeout_seconds)
+                or part.searchable
+            )
+
+
+def _assign_flags(parts: list[_Part], flags: list[str]) -> None:
+    """Give each part the text-stage flags of its pages, renumbered; others stay with the first."""
+    inherited: dict[int, list[str]] = {id(p): [] for p in parts}
+    for flag in flags:
+        match = SPLIT_PAGE_FLAG.match(flag)
+        page = int(match.group(1)) if match else 1
+        part = next((p for p in parts if page in p.pages), parts[0])
+        rest = flag[match.end() :] if match else ""
+        inherited[id(part)].append(f"Seite {part.pages.index(page) + 1}: {rest}" if match else flag)
+    for part in parts:
+        part.flags = inherited[id(part)] + part.flags
 
 
 def client_profiles(ctx: Context) -> list[ClientProfile]:
@@ -348,13 +632,20 @@ def run_understand_stage(ctx: Context, document_id: int) -> Understanding:
         session.refresh(doc)
         values = {f.name: f.value for f in result.fields}
         if doc.client_id is not None:
-            corr = match_or_create(
-                session,
-                doc.client_id,
-                name=values.get("seller_name") or values.get("sender_name"),
-                vat_id=values.get("seller_vat_id"),
-                iban=values.get("iban"),
-            )
+            client = session.get_one(Client, doc.client_id)
+            issuer = values.get("seller_name") or values.get("sender_name")
+            if is_client_itself(issuer, [client.name, *client.aliases]):
+                # the client's own paper: the other party is the addressee, and the VAT-ID and
+                # IBAN printed on it are the client's own
+                corr = match_or_create(session, doc.client_id, name=values.get("buyer_name"))
+            else:
+                corr = match_or_create(
+                    session,
+                    doc.client_id,
+                    name=issuer,
+                    vat_id=values.get("seller_vat_id"),
+                    iban=values.get("iban"),
+                )
             doc.correspondent_id = corr.id if corr else None
         doc.doc_date = _parse_date(values.get("issue_date") or values.get("letter_date"))
         doc.title = _title(doc.doc_type, values)
@@ -446,6 +737,10 @@ def run_file_stage(ctx: Context, document_id: int) -> None:
         code = session.get_one(Client, doc.client_id).code
         received = doc.intake.received_at.date()
         until = retain_until(doc.doc_type, doc.doc_date, received)
+        if doc.retain_until is not None and doc.retain_until > until:
+            # filed before (then re-assigned to another client): a period once committed, and
+            # possibly locked on the stored original, is never shortened by re-filing
+            until = doc.retain_until
         keys = {
             "original": doc.original_key,
             "searchable": doc.searchable_key,
@@ -556,13 +851,17 @@ def run_batch(
     for path in as_paths(paths):
         receive(ctx, path, source=source, client_hint=client_hint)
     split_pending(ctx, lambda ids: [split(ctx, i) for i in ids])
-    outcomes = []
-    for doc_id in pending_documents(ctx):
-        result = process_document_safely(ctx, doc_id)
-        outcomes.append(result)
-        if on_document:
-            on_document(result)
-    return outcomes
+
+    def process_many(ids: list[int]) -> list[DocumentOutcome]:
+        results = []
+        for doc_id in ids:
+            result = process_document_safely(ctx, doc_id)
+            results.append(result)
+            if on_document:
+                on_document(result)
+        return results
+
+    return process_pending(ctx, process_many)
 
 
 def seed_clients(ctx: Context, clients: Sequence[Any]) -> int:

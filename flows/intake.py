@@ -20,16 +20,16 @@ from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from backoffice.config import Settings, get_settings
-from backoffice.context import Context
+from backoffice.config import Settings
 from backoffice.pipeline import (
     as_paths,
-    pending_documents,
     process_document_safely,
+    process_pending,
     receive,
     split,
     split_pending,
 )
+from flows.runtime import context_for, no_heartbeat, overrides_of
 
 
 def _thread_pool(workers: int) -> TaskRunner[Any]:
@@ -38,29 +38,24 @@ def _thread_pool(workers: int) -> TaskRunner[Any]:
     return runner
 
 
-def _context(overrides: dict[str, Any] | None) -> Context:
-    settings = Settings(**overrides) if overrides else get_settings()
-    return Context.from_settings(settings)
-
-
 @task(name="receive", cache_policy=NO_CACHE)
 def receive_task(
     path: str, source: str, client_hint: str | None, overrides: dict[str, Any] | None
 ) -> int:
     """Store every file under ``path`` as an original; returns how many were new."""
-    received = receive(_context(overrides), Path(path), source=source, client_hint=client_hint)
+    received = receive(context_for(overrides), Path(path), source=source, client_hint=client_hint)
     return sum(1 for r in received if not r.duplicate)
 
 
 @task(name="split", cache_policy=NO_CACHE)
 def split_task(intake_id: int, overrides: dict[str, Any] | None) -> list[int]:
-    return split(_context(overrides), intake_id)
+    return split(context_for(overrides), intake_id)
 
 
 @task(name="process-document", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=1)
 def process_task(document_id: int, overrides: dict[str, Any] | None) -> dict[str, Any]:
     """One document through all stages; a failure quarantines it instead of the batch."""
-    return process_document_safely(_context(overrides), document_id).as_dict()
+    return process_document_safely(context_for(overrides), document_id).as_dict()
 
 
 @flow(name="intake", task_runner=_thread_pool(2), log_prints=False)
@@ -73,11 +68,13 @@ def intake_flow(
     """Receive ``paths`` (files or folders), split pending intakes, process pending documents."""
     for path in paths or []:
         receive_task(path, source, client_hint, overrides)
-    ctx = _context(overrides)
+    ctx = context_for(overrides)
     split_pending(ctx, lambda ids: split_task.map(ids, unmapped(overrides)).wait())
-    document_ids = pending_documents(ctx)
-    futures = process_task.map(document_ids, unmapped(overrides))
-    return [f.result() for f in futures]
+    # rounds: a batch without separator sheets is cut after its text stage, and the documents
+    # cut from it are pending for the next round
+    return process_pending(
+        ctx, lambda ids: [f.result() for f in process_task.map(ids, unmapped(overrides))]
+    )
 
 
 def run_intake(
@@ -88,9 +85,7 @@ def run_intake(
     client_hint: str | None = None,
 ) -> list[dict[str, Any]]:
     """Run the intake flow for ``settings`` (embedded Prefect unless ``PREFECT_API_URL`` is set)."""
-    from flows.runtime import no_heartbeat
-
-    overrides = settings.model_dump(mode="json", exclude_defaults=False)
+    overrides = overrides_of(settings)
     runner = intake_flow.with_options(task_runner=_thread_pool(max(1, settings.flow_workers)))
     with no_heartbeat():
         result: list[dict[str, Any]] = runner(
