@@ -836,6 +836,33 @@ def users_token(
     print(token)
 
 
+@app.command()
+def schedule() -> None:
+    """Die wiederkehrenden Läufe starten (Mahnlauf, Zahlungsübersicht, DATEV-Monatsexport)."""
+    from flows.runtime import configure_environment
+
+    configure_environment(_settings(None).var_dir)
+    from flows.schedule import JOBS, serve_all
+
+    for _, name, cron, description in JOBS:
+        console.print(f"{name:<20} {cron:<14} {description}")
+    console.print("Läuft, bis es mit Strg+C beendet wird.")
+    serve_all()
+
+
+# Command groups of the follow-up and bookkeeping work live in their own modules; they import
+# the helpers above, so they are attached last.
+from backoffice.commands import bank as _bank  # noqa: E402
+from backoffice.commands import books as _books  # noqa: E402
+from backoffice.commands import dunning as _dunning  # noqa: E402
+from backoffice.commands import followups as _followups  # noqa: E402
+
+app.add_typer(_followups.app, name="followups")
+app.add_typer(_bank.app, name="bank")
+app.add_typer(_dunning.app, name="dunning")
+app.add_typer(_books.app, name="books")
+
+
 def main() -> None:  # pragma: no cover - entry point
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     app()

@@ -33,6 +33,9 @@ from backoffice.portal import (
     routes_api,
     routes_archive,
     routes_auth,
+    routes_bank,
+    routes_dunning,
+    routes_followups,
     routes_staff,
 )
 from backoffice.portal.access import ForbiddenError, NotFoundError
@@ -140,7 +143,9 @@ def create_app(
             load_secret(portal_settings, settings.var_dir), portal_settings.session_max_age
         ),
         limiter=LoginLimiter(
-            portal_settings.login_max_attempts, portal_settings.login_window_seconds
+            portal_settings.login_max_attempts,
+            portal_settings.login_window_seconds,
+            ip_max_attempts=portal_settings.login_max_attempts_per_ip,
         ),
         templates=make_templates(),
         process=process or default_processor,
@@ -171,6 +176,9 @@ def create_app(
     app.include_router(routes_archive.router)
     app.include_router(routes_staff.router)
     app.include_router(routes_staff.forms)
+    app.include_router(routes_followups.forms)
     app.include_router(routes_accountant.router)
     app.include_router(routes_api.router)
+    app.include_router(routes_bank.router)
+    app.include_router(routes_dunning.router)
     return app

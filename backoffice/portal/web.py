@@ -105,16 +105,20 @@ def nav_for(scope: Scope | None) -> list[tuple[str, str]]:
             ("/quarantaene", "Quarantäne"),
             ("/hochladen", "Hochladen"),
             ("/mandanten", "Mandanten"),
+            ("/buchungen", "Buchungen"),
             ("/exporte", "Exporte"),
+            ("/mahnwesen", "Mahnwesen"),
+            ("/bank", "Kontoauszüge"),
         ]
     if scope.role == Role.ACCOUNTANT:
         return [
             ("/mandanten", "Mandanten"),
             ("/archiv", "Archiv"),
             ("/faellig", "Fällig"),
+            ("/buchungen", "Buchungen"),
             ("/exporte", "Exporte"),
         ]
-    return [("/archiv", "Archiv"), ("/faellig", "Fällig")]
+    return [("/archiv", "Archiv"), ("/faellig", "Fällig"), ("/bank", "Kontoauszüge")]
 
 
 def home_for(scope: Scope) -> str:

@@ -143,6 +143,10 @@ PROBES: dict[tuple[str, str], ProbeBuilder] = {
     ("POST", "/dokumente/{public_id}/neu-verarbeiten"): form_posts(
         "/dokumente/{pid}/neu-verarbeiten", {}
     ),
+    ("POST", "/dokumente/{public_id}/bezahlt"): form_posts("/dokumente/{pid}/bezahlt", {}),
+    ("POST", "/dokumente/{public_id}/strittig"): form_posts(
+        "/dokumente/{pid}/strittig", {"strittig": "1"}
+    ),
     ("POST", "/quarantaene/{entry_id}/freigeben"): lambda a: [
         Probe("POST", f"/quarantaene/{a.quarantine_id}/freigeben", "denied", data={})
     ],
@@ -155,9 +159,51 @@ PROBES: dict[tuple[str, str], ProbeBuilder] = {
             files={"files": ("x.pdf", b"%PDF-1.4 attack", "application/pdf")},
         )
     ],
+    ("GET", "/bank"): lambda a: [
+        Probe("GET", "/bank", "filtered"),
+        Probe("GET", f"/bank?client={a.victim}", "denied"),
+    ],
+    ("POST", "/bank"): lambda a: [
+        Probe(
+            "POST",
+            "/bank",
+            "denied",
+            data={"client": a.victim},
+            files={"file": ("auszug.xml", b"<Document/>", "application/xml")},
+        )
+    ],
     ("GET", "/mandanten"): lambda a: [Probe("GET", "/mandanten", "filtered")],
     ("GET", "/exporte"): lambda a: [Probe("GET", "/exporte", "filtered")],
     ("GET", "/exporte/{client_code}/{name:path}"): export_probes,
+    ("GET", "/buchungen"): lambda a: [
+        Probe("GET", "/buchungen", "filtered"),
+        Probe("GET", f"/buchungen?mandant={a.victim}", "denied"),
+    ],
+    ("POST", "/buchungen/{client_code}/freigeben"): lambda a: [
+        Probe("POST", f"/buchungen/{a.victim}/freigeben", "denied", data={"alle": "true"})
+    ],
+    ("POST", "/buchungen/{client_code}/{booking_id}/korrigieren"): lambda a: [
+        Probe(
+            "POST",
+            f"/buchungen/{a.victim}/1/korrigieren",
+            "denied",
+            data={"konto": "70001", "gegenkonto": "4930"},
+        )
+    ],
+    ("POST", "/buchungen/{client_code}/export"): lambda a: [
+        Probe("POST", f"/buchungen/{a.victim}/export", "denied", data={"monat": "2024-03"})
+    ],
+    # dunning is the office's work: staff only, whatever the client
+    ("GET", "/mahnwesen"): lambda a: [Probe("GET", "/mahnwesen", "denied")],
+    ("POST", "/mahnwesen/freigeben"): lambda a: [
+        Probe("POST", "/mahnwesen/freigeben", "denied", data={"notice_id": "1"})
+    ],
+    ("POST", "/mahnwesen/versenden"): lambda a: [
+        Probe("POST", "/mahnwesen/versenden", "denied", data={})
+    ],
+    ("GET", "/mahnwesen/{notice_id}/brief.pdf"): lambda a: [
+        Probe("GET", "/mahnwesen/1/brief.pdf", "denied")
+    ],
     ("GET", "/api/clients"): lambda a: [Probe("GET", "/api/clients", "filtered", api=True)],
     ("GET", "/api/documents"): lambda a: [
         Probe("GET", "/api/documents", "filtered", api=True),
