@@ -31,6 +31,9 @@ lint:
 
 bench:
 	$(PY) bench/bench_ocr.py
+	$(PY) bench/bench_intake.py
+	$(PY) bench/bench_datev.py
+	$(PY) bench/bench_firstpage.py
 
 ## The portal on the embedded defaults (after `make demo`): http://127.0.0.1:8000/
 serve: bootstrap-demo
