@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import func, select
 
+from backoffice.commands.common import VarOption
 from backoffice.config import Settings
 from backoffice.models import Client, Document, DocumentStatus
 
@@ -42,7 +43,6 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(samples_app, name="samples")
 
 console = Console()
-VarOption = Annotated[Path | None, typer.Option("--var", help="Datenordner (Standard: ./var).")]
 
 
 def _settings(var: Path | None) -> Settings:

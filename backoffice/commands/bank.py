@@ -6,9 +6,6 @@ audited. The audit actor is ``cli:<user>`` (the login of whoever runs the comman
 
 from __future__ import annotations
 
-import getpass
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated
 
@@ -16,14 +13,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from backoffice.commands.common import VarOption, cli_actor
+
 app = typer.Typer(
     help="Kontoauszüge einlesen (CAMT.053, CSV) und Zahlungen den offenen Posten zuordnen.",
     no_args_is_help=True,
 )
 console = Console()
 
-VarOption = Annotated[Path | None, typer.Option("--var", help="Datenordner (Standard: ./var).")]
-"""Same as ``backoffice.cli.VarOption`` (not imported: ``backoffice.cli`` imports this module)."""
 
 STATUS_LABELS = {
     "matched": "[green]zugeordnet[/]",
@@ -31,27 +28,6 @@ STATUS_LABELS = {
     "unmatched": "[red]offen[/]",
     "ignored": "[dim]Storno[/]",
 }
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name in some containers
-        return "cli"
-
-
-def parse_amount(value: str) -> Decimal:
-    """``1.234,56``, ``1234,56`` or ``1234.56`` (with or without €) → Decimal."""
-    text = value.replace("€", "").replace(" ", "").strip()
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation as exc:
-        raise typer.BadParameter(f"Betrag „{value}“ nicht verstanden.") from exc
-    if not amount.is_finite():
-        raise typer.BadParameter(f"Betrag „{value}“ nicht verstanden.")
-    return amount
 
 
 def _short(text: str | None, width: int = 50) -> str:
@@ -76,7 +52,7 @@ def import_(
     ctx = _context(var)
     try:
         result = import_statement(
-            ctx, client, file.read_bytes(), actor=_actor(), filename=file.name
+            ctx, client, file.read_bytes(), actor=cli_actor(), filename=file.name
         )
     except (BankStatementError, PaymentError) as exc:
         console.print(f"[red]Nicht eingelesen:[/] {exc}")
@@ -141,38 +117,3 @@ def unmatched(
             )
         console.print(table)
         console.print(f"{len(rows)} Zahlungen ohne Zuordnung.")
-
-
-@app.command("paid")
-def paid(
-    followup_id: Annotated[int, typer.Argument(help="Nr des Postens.")],
-    amount: Annotated[str, typer.Option("--amount", help="Gezahlter Betrag, z. B. 119,00.")],
-    on: Annotated[str, typer.Option("--date", help="Zahltag JJJJ-MM-TT.")],
-    var: VarOption = None,
-) -> None:
-    """Eine Zahlung von Hand erfassen; ist nichts mehr offen, wird der Posten geschlossen."""
-    from backoffice.cli import _context
-    from backoffice.followups.digest import euro
-    from backoffice.followups.reconcile import PaymentError, mark_paid
-
-    try:
-        paid_on = date.fromisoformat(on)
-    except ValueError as exc:
-        raise typer.BadParameter(f"Datum bitte als JJJJ-MM-TT, nicht „{on}“.") from exc
-    value = parse_amount(amount)
-    ctx = _context(var)
-    with ctx.catalog.session() as session:
-        try:
-            followup = mark_paid(
-                session,
-                followup_id,
-                amount=value,
-                paid_on=paid_on,
-                actor=_actor(),
-                tolerance=ctx.settings.followups.amount_tolerance,
-            )
-        except PaymentError as exc:
-            console.print(f"[red]Nicht erfasst:[/] {exc}")
-            raise typer.Exit(1) from exc
-        state = "bezahlt" if followup.status == "done" else f"offen {euro(followup.outstanding)}"
-    console.print(f"Zahlung über {euro(value)} für Posten {followup_id} erfasst: {state}.")

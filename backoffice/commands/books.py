@@ -6,7 +6,6 @@ actor of the audit log is ``cli:<user>`` (the login of whoever runs the command)
 
 from __future__ import annotations
 
-import getpass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -14,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from backoffice.commands.common import VarOption, cli_actor
 
 if TYPE_CHECKING:
     from backoffice.context import Context
@@ -29,15 +30,6 @@ STATUS_LABELS = {
     "rejected": "verworfen",
 }
 ClientOption = Annotated[str, typer.Option("--client", "-c", help="Mandantenkürzel.")]
-VarOption = Annotated[Path | None, typer.Option("--var", help="Datenordner (Standard: ./var).")]
-"""Same as ``backoffice.cli.VarOption`` (not imported: ``backoffice.cli`` imports this module)."""
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name in some containers
-        return "cli"
 
 
 def _ctx(var: Path | None) -> Context:
@@ -153,7 +145,7 @@ def approve_cmd(
     try:
         with ctx.catalog.session() as s:
             wanted = pending_ids(s, target.id) if all_ else list(ids or [])
-            changed = approve(s, wanted, _actor(), client_id=target.id)
+            changed = approve(s, wanted, cli_actor(), client_id=target.id)
     except LedgerError as exc:
         raise _fail(exc) from exc
     console.print(f"{len(changed)} Buchung(en) freigegeben.")
@@ -183,7 +175,7 @@ def correct_cmd(
             result = correct(
                 s,
                 booking_id,
-                _actor(),
+                cli_actor(),
                 account=account,
                 contra_account=contra_account,
                 text=text,
@@ -217,7 +209,7 @@ def export_cmd(
     try:
         start, end = month_period(month)
         now: datetime = utcnow()
-        result = export_period(ctx, target, start, end, _actor(), now)
+        result = export_period(ctx, target, start, end, cli_actor(), now)
     except LedgerError as exc:
         raise _fail(exc) from exc
     console.print(

@@ -8,14 +8,14 @@ audit actor is ``cli:<user>``.
 
 from __future__ import annotations
 
-import getpass
 from datetime import date
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from backoffice.commands.common import VarOption, cli_actor, parse_day
 
 app = typer.Typer(
     help="Mahnwesen: überfällige eigene Rechnungen mahnen (vorschlagen, freigeben, versenden).",
@@ -23,8 +23,6 @@ app = typer.Typer(
 )
 console = Console()
 
-VarOption = Annotated[Path | None, typer.Option("--var", help="Datenordner (Standard: ./var).")]
-"""Same as ``backoffice.cli.VarOption`` (not imported: ``backoffice.cli`` imports this module)."""
 TodayOption = Annotated[
     str | None, typer.Option("--today", help="Stichtag JJJJ-MM-TT (Standard: heute).")
 ]
@@ -37,20 +35,8 @@ STATUS_LABELS = {
 }
 
 
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name in some containers
-        return "cli"
-
-
 def _day(value: str | None) -> date:
-    if value is None:
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"Datum bitte als JJJJ-MM-TT, nicht „{value}“.") from exc
+    return parse_day(value) or date.today()
 
 
 @app.command("run")
@@ -128,7 +114,7 @@ def approve(
         raise typer.BadParameter("Entweder Nummern angeben oder --all.")
     with _context(var).catalog.session() as session:
         chosen = list(ids or []) if not all_ else dunning.proposed_ids(session, client)
-        result = dunning.approve(session, chosen, _actor(), _day(today))
+        result = dunning.approve(session, chosen, cli_actor(), _day(today))
     console.print(f"{len(result.approved)} Mahnung(en) freigegeben.")
     for notice_id, reason in result.refused.items():
         console.print(f"Nr. {notice_id} nicht freigegeben: {reason}")

@@ -6,15 +6,15 @@ audited there. The audit actor is ``cli:<user>`` (the login of whoever runs the 
 
 from __future__ import annotations
 
-import getpass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from decimal import Decimal
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from backoffice.commands.common import VarOption, cli_actor, parse_amount, parse_day
 
 app = typer.Typer(
     help="Fälligkeiten, strittige Rechnungen und die Zahlungs-Übersicht per E-Mail.",
@@ -22,25 +22,7 @@ app = typer.Typer(
 )
 console = Console()
 
-VarOption = Annotated[Path | None, typer.Option("--var", help="Datenordner (Standard: ./var).")]
-"""Same as ``backoffice.cli.VarOption`` (not imported: ``backoffice.cli`` imports this module)."""
 KIND_LABELS = {"payable": "Zahlung", "receivable": "Forderung"}
-
-
-def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name in some containers
-        return "cli"
-
-
-def _day(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"Datum bitte als JJJJ-MM-TT, nicht „{value}“.") from exc
 
 
 @app.command("due")
@@ -60,7 +42,7 @@ def due(
     from backoffice.followups.digest import due_items, euro
     from backoffice.models import Client, FollowUpKind
 
-    day = _day(today) or date.today()
+    day = parse_day(today) or date.today()
     kind = FollowUpKind.RECEIVABLE if receivables else FollowUpKind.PAYABLE
     ctx = _context(var)
     with ctx.catalog.session() as session:
@@ -116,7 +98,7 @@ def dispute(
         if followup is None:
             raise typer.BadParameter(f"Posten {followup_id} gibt es nicht.")
         try:
-            changed = set_disputed(session, followup, not off, actor=_actor())
+            changed = set_disputed(session, followup, not off, actor=cli_actor())
         except FollowUpError as exc:
             raise typer.BadParameter(str(exc)) from exc
     state = "nicht mehr strittig" if off else "strittig"
@@ -145,7 +127,7 @@ def paid(
         followup = session.get(FollowUp, followup_id)
         if followup is None:
             raise typer.BadParameter(f"Posten {followup_id} gibt es nicht.")
-        value = _amount(amount) if amount is not None else followup.outstanding
+        value = parse_amount(amount) if amount is not None else followup.outstanding
         if value is None:
             raise typer.BadParameter("Betrag unbekannt: bitte --amount angeben.")
         try:
@@ -153,23 +135,13 @@ def paid(
                 session,
                 followup_id,
                 amount=value,
-                paid_on=_day(on) or date.today(),
-                actor=_actor(),
+                paid_on=parse_day(on) or date.today(),
+                actor=cli_actor(),
             )
         except PaymentError as exc:
             raise typer.BadParameter(str(exc)) from exc
         rest = followup.outstanding
     console.print(f"Zahlung über {euro(value)} erfasst, offen: {euro(rest)}.")
-
-
-def _amount(value: str) -> Decimal:
-    text = value.replace("€", "").strip()
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    try:
-        return Decimal(text)
-    except InvalidOperation as exc:
-        raise typer.BadParameter(f"Betrag „{value}“ nicht verstanden.") from exc
 
 
 @app.command("digest")
@@ -181,7 +153,7 @@ def digest(
     from backoffice.cli import _context
     from backoffice.followups.digest import send_digests
 
-    run = send_digests(_context(var), _day(today))
+    run = send_digests(_context(var), parse_day(today))
     for d in run.sent:
         console.print(f"{d.client_code}: {d.count} Posten an {d.to} gesendet.")
     for code, error in run.failed.items():
