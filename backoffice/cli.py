@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from backoffice.commands.common import VarOption
 from backoffice.config import Settings
+from backoffice.display import money
 from backoffice.models import Client, Document, DocumentStatus
 
 app = typer.Typer(
@@ -136,14 +137,6 @@ def _run_intake(
         return [o.as_dict() for o in run_batch(ctx, path, source=source, client_hint=client_hint)]
 
 
-def _euro(value: str) -> str:
-    try:
-        amount = f"{float(value):,.2f}"
-    except ValueError:
-        return value
-    return amount.replace(",", "X").replace(".", ",").replace("X", ".") + " €"
-
-
 def _de_date(value: str) -> str:
     parts = value.split("-")
     return ".".join(reversed(parts)) if len(parts) == 3 else value
@@ -155,7 +148,7 @@ def key_fields_line(doc_type: str | None, fields: dict[str, str]) -> str:
     parts: list[str] = []
     if doc_type == "invoice":
         parts += [f"Nr. {f['invoice_number']}"] if "invoice_number" in f else []
-        parts += [_euro(f["gross_total"])] if "gross_total" in f else []
+        parts += [money(f["gross_total"])] if "gross_total" in f else []
         parts += [f"fällig {_de_date(f['due_date'])}"] if "due_date" in f else []
         parts += [f"IBAN …{f['iban'][-4:]}"] if "iban" in f else []
     elif doc_type == "reminder":
@@ -166,7 +159,7 @@ def key_fields_line(doc_type: str | None, fields: dict[str, str]) -> str:
         parts += (
             [f"zu {f['referenced_invoice_numbers']}"] if "referenced_invoice_numbers" in f else []
         )
-        parts += [_euro(f["amount_outstanding"])] if "amount_outstanding" in f else []
+        parts += [money(f["amount_outstanding"])] if "amount_outstanding" in f else []
     elif doc_type == "letter":
         parts += [f.get("subject", "")]
         parts += [f"Frist {_de_date(f['deadline'])}"] if "deadline" in f else []

@@ -43,8 +43,8 @@ def import_(
 ) -> None:
     """Einen Kontoauszug einlesen und die Zahlungen offenen Rechnungen zuordnen."""
     from backoffice.cli import _context
+    from backoffice.display import money
     from backoffice.followups.bank import BankStatementError
-    from backoffice.followups.digest import euro
     from backoffice.followups.reconcile import PaymentError, import_statement
 
     if not file.is_file():
@@ -64,7 +64,7 @@ def import_(
         table.add_row(
             str(o.transaction_id),
             o.booking_date.strftime("%d.%m.%Y"),
-            euro(o.amount),
+            money(o.amount),
             _short(o.counterparty, 30),
             _short(o.remittance),
             STATUS_LABELS.get(o.status, o.status),
@@ -88,7 +88,7 @@ def unmatched(
     from sqlalchemy import select
 
     from backoffice.cli import _context
-    from backoffice.followups.digest import euro
+    from backoffice.display import money
     from backoffice.followups.reconcile import unmatched_transactions
     from backoffice.models import Client
 
@@ -110,7 +110,7 @@ def unmatched(
                 str(tx.id),
                 codes.get(tx.client_id, "?"),
                 tx.booking_date.strftime("%d.%m.%Y"),
-                euro(tx.amount),
+                money(tx.amount),
                 _short(tx.counterparty_name, 30),
                 tx.counterparty_iban or "",
                 _short(tx.remittance),

@@ -67,8 +67,8 @@ def list_(
 ) -> None:
     """Mahnungen anzeigen (Standard: die Vorschläge, die auf Freigabe warten)."""
     from backoffice.cli import _context
+    from backoffice.display import money
     from backoffice.followups.dunning import list_notices
-    from backoffice.followups.letters import eur
     from backoffice.models import DunningStatus
 
     if status != "all" and status not in STATUS_LABELS:
@@ -90,7 +90,7 @@ def list_(
             v.reference,
             v.subject,
             STATUS_LABELS[v.status.value],
-            eur(v.total),
+            money(v.total),
             v.deadline.strftime("%d.%m.%Y"),
         )
     console.print(table)

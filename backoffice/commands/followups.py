@@ -39,7 +39,8 @@ def due(
     from sqlalchemy import select
 
     from backoffice.cli import _context
-    from backoffice.followups.digest import due_items, euro
+    from backoffice.display import money
+    from backoffice.followups.digest import due_items
     from backoffice.models import Client, FollowUpKind
 
     day = parse_day(today) or date.today()
@@ -74,11 +75,11 @@ def due(
             item.due_date.strftime("%d.%m.%Y") if item.due_date else "–",
             item.creditor,
             item.reference or "–",
-            euro(item.outstanding),
+            money(item.outstanding),
             item.hint(day),
         )
     console.print(table)
-    console.print(f"{len(items)} Posten, zusammen {euro(total)}.")
+    console.print(f"{len(items)} Posten, zusammen {money(total)}.")
 
 
 @app.command("dispute")
@@ -118,7 +119,7 @@ def paid(
 ) -> None:
     """Eine Zahlung von Hand erfassen (bar, anderes Konto, Verrechnung)."""
     from backoffice.cli import _context
-    from backoffice.followups.digest import euro
+    from backoffice.display import money
     from backoffice.followups.reconcile import PaymentError, mark_paid
     from backoffice.models import FollowUp
 
@@ -141,7 +142,7 @@ def paid(
         except PaymentError as exc:
             raise typer.BadParameter(str(exc)) from exc
         rest = followup.outstanding
-    console.print(f"Zahlung über {euro(value)} erfasst, offen: {euro(rest)}.")
+    console.print(f"Zahlung über {money(value)} erfasst, offen: {money(rest)}.")
 
 
 @app.command("digest")

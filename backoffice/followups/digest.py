@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, selectinload
 from backoffice.archive.audit import record_event
 from backoffice.config import Settings
 from backoffice.context import Context
+from backoffice.display import date_de, money
 from backoffice.followups.mailer import MailError, build_message, send
 from backoffice.followups.queue import URGENT, reminder_note
 from backoffice.models import (
@@ -45,18 +46,6 @@ log = logging.getLogger(__name__)
 ACTION = "digest.sent"
 ACTOR = "system:digest"
 CENT = Decimal("0.01")
-
-
-def _de(value: date | None) -> str:
-    return value.strftime("%d.%m.%Y") if value else "–"
-
-
-def euro(value: Decimal | None) -> str:
-    """``1234.5`` → ``1.234,50 €`` (as in letters and the portal)."""
-    if value is None:
-        return "–"
-    text = f"{value:,.2f}".replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return f"{text} €"
 
 
 def creditor_name(followup: FollowUp) -> str:
@@ -104,8 +93,8 @@ class DueItem:
             parts.append("gemahnt")
         if self.skonto_percent is not None and self.skonto_until and self.skonto_until >= today:
             parts.append(
-                f"{self.skonto_percent.normalize():f} % Skonto bis {_de(self.skonto_until)}: "
-                f"{euro(self.skonto_amount)}"
+                f"{self.skonto_percent.normalize():f} % Skonto bis {date_de(self.skonto_until)}: "
+                f"{money(self.skonto_amount)}"
             )
         return ", ".join(parts)
 
@@ -214,7 +203,7 @@ def _body(
     lines = ["Guten Tag,", ""]
     if payables:
         lines += [
-            f"für {client.name} sind bis zum {_de(until)} folgende Zahlungen fällig "
+            f"für {client.name} sind bis zum {date_de(until)} folgende Zahlungen fällig "
             "(überfällige und gemahnte eingeschlossen):",
             "",
             f"{'Fällig am':<11} {'Gläubiger':<30} {'Rechnung':<18} {'Offen':>14}  Hinweis",
@@ -222,12 +211,12 @@ def _body(
         ]
         for item in payables:
             lines.append(
-                f"{_de(item.due_date):<11} {item.creditor[:30]:<30} "
-                f"{(item.reference or '–')[:18]:<18} {euro(item.outstanding):>14}  "
+                f"{date_de(item.due_date):<11} {item.creditor[:30]:<30} "
+                f"{(item.reference or '–')[:18]:<18} {money(item.outstanding):>14}  "
                 f"{item.hint(today)}".rstrip()
             )
         total = sum((i.outstanding or Decimal(0) for i in payables), Decimal(0))
-        lines += ["-" * 90, f"{'Summe':<61} {euro(total):>14}", ""]
+        lines += ["-" * 90, f"{'Summe':<61} {money(total):>14}", ""]
     if tasks:
         lines += ["Mahnungen, die Ihre Mithilfe brauchen:", ""]
         for item in tasks:
@@ -269,7 +258,7 @@ def build_digests(
                 until=until,
                 payables=payables,
                 reminders=tasks,
-                subject=f"Fällige Zahlungen bis {_de(until)} – {count} Posten",
+                subject=f"Fällige Zahlungen bis {date_de(until)} – {count} Posten",
                 body=_body(client, today, until, payables, tasks),
             )
         )

@@ -44,6 +44,7 @@ from backoffice.archive.retention import retain_until
 from backoffice.archive.storage import client_scope, content_key, sha256_hex
 from backoffice.config import DunningSettings, Settings
 from backoffice.context import Context
+from backoffice.display import money
 from backoffice.followups.interest import (
     BaseRateTable,
     Interest,
@@ -55,7 +56,6 @@ from backoffice.followups.letters import (
     DunningLetter,
     Letterhead,
     Recipient,
-    eur,
     letter_text,
     render,
     subject_for,
@@ -540,7 +540,7 @@ def _mail_body(letter: DunningLetter) -> str:
         "Sehr geehrte Damen und Herren,\n\n"
         f"anbei erhalten Sie unser Schreiben „{letter.subject}“ zu unserer Rechnung "
         f"{letter.invoice_number} als PDF.\n\n"
-        f"Offener Gesamtbetrag: {eur(letter.total)}\n"
+        f"Offener Gesamtbetrag: {money(letter.total)}\n"
         f"Zahlbar bis: {letter.deadline:%d.%m.%Y}\n\n"
         "Haben Sie bereits gezahlt oder Fragen zur Rechnung? Antworten Sie bitte einfach auf "
         "diese E-Mail.\n\n"

@@ -26,6 +26,7 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
+from backoffice.display import date_de, money
 from backoffice.followups.interest import Interest
 
 PAGE_W, PAGE_H = A4
@@ -53,16 +54,6 @@ STAGE_SUBJECTS = {
     3: "2. Mahnung",
     4: "Letzte Mahnung vor gerichtlichem Mahnverfahren",
 }
-
-
-def eur(value: Decimal) -> str:
-    """``1234.5`` → ``1.234,50 €``."""
-    text = f"{value.quantize(Decimal('0.01')):,.2f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".") + " €"
-
-
-def de_date(value: date) -> str:
-    return value.strftime("%d.%m.%Y")
 
 
 def rate_de(value: Decimal) -> str:
@@ -141,12 +132,12 @@ def body_paragraphs(letter: DunningLetter) -> list[str]:
     """The letter's body: polite at stage 1, firm later, court announced at the last stage."""
     inv = f"Rechnung Nr. {letter.invoice_number}"
     if letter.invoice_date:
-        inv += f" vom {de_date(letter.invoice_date)}"
-    deadline = de_date(letter.deadline)
+        inv += f" vom {date_de(letter.invoice_date)}"
+    deadline = date_de(letter.deadline)
     if letter.stage <= 1:
         paragraphs = [
             f"sicher ist es im Tagesgeschäft untergegangen: Unsere {inv} über "
-            f"{eur(letter.invoice_amount)} war am {de_date(letter.due_date)} fällig. "
+            f"{money(letter.invoice_amount)} war am {date_de(letter.due_date)} fällig. "
             "Einen Zahlungseingang konnten wir bisher nicht feststellen.",
             f"Bitte überweisen Sie den offenen Betrag bis zum {deadline} auf unser unten "
             "genanntes Konto.",
@@ -180,30 +171,30 @@ def body_paragraphs(letter: DunningLetter) -> list[str]:
 
 def amount_rows(letter: DunningLetter) -> list[tuple[str, str]]:
     """The table of the claim: invoice, payments, interest per rate period, fees, total."""
-    rows = [("Rechnungsbetrag", eur(letter.invoice_amount))]
+    rows = [("Rechnungsbetrag", money(letter.invoice_amount))]
     if letter.paid:
-        rows.append(("bereits gezahlt", "– " + eur(letter.paid)))
-        rows.append(("Offener Rechnungsbetrag", eur(letter.principal)))
+        rows.append(("bereits gezahlt", "– " + money(letter.paid)))
+        rows.append(("Offener Rechnungsbetrag", money(letter.principal)))
     for p in letter.interest.periods:
         rows.append(
             (
-                f"Verzugszinsen {de_date(p.start)}–{de_date(p.end)} "
+                f"Verzugszinsen {date_de(p.start)}–{date_de(p.end)} "
                 f"({p.days} Tage, {rate_de(p.rate)} p. a.)",
-                eur(p.amount),
+                money(p.amount),
             )
         )
     if letter.flat_fee:
-        rows.append(("Verzugspauschale (§ 288 Abs. 5 BGB)", eur(letter.flat_fee)))
+        rows.append(("Verzugspauschale (§ 288 Abs. 5 BGB)", money(letter.flat_fee)))
     if letter.letter_fees:
-        rows.append(("Mahnkosten", eur(letter.letter_fees)))
-    rows.append(("Gesamtbetrag", eur(letter.total)))
+        rows.append(("Mahnkosten", money(letter.letter_fees)))
+    rows.append(("Gesamtbetrag", money(letter.total)))
     return rows
 
 
 def info_rows(letter: DunningLetter) -> list[tuple[str, str]]:
-    rows = [("Datum", de_date(letter.letter_date)), ("Rechnungsnummer", letter.invoice_number)]
+    rows = [("Datum", date_de(letter.letter_date)), ("Rechnungsnummer", letter.invoice_number)]
     if letter.invoice_date:
-        rows.append(("Rechnungsdatum", de_date(letter.invoice_date)))
+        rows.append(("Rechnungsdatum", date_de(letter.invoice_date)))
     if letter.customer_number:
         rows.append(("Kundennummer", letter.customer_number))
     if letter.sender.phone:
@@ -217,7 +208,7 @@ def bank_line(letter: DunningLetter) -> str:
         parts.append(f"BIC {letter.sender.bic}")
     account = ", ".join(parts) if parts else "unser Konto"
     return (
-        f"Bitte überweisen Sie {eur(letter.total)} bis zum {de_date(letter.deadline)} auf "
+        f"Bitte überweisen Sie {money(letter.total)} bis zum {date_de(letter.deadline)} auf "
         f"{account}, Verwendungszweck: Rechnung {letter.invoice_number}."
     )
 

@@ -40,8 +40,8 @@ from backoffice.archive.audit import record_event
 from backoffice.archive.retention import retain_until
 from backoffice.archive.storage import client_scope, content_key, sha256_hex
 from backoffice.context import Context
+from backoffice.display import money
 from backoffice.followups.bank import BankStatement, normalise_iban, parse_statement
-from backoffice.followups.digest import euro
 from backoffice.followups.queue import normalise_reference
 from backoffice.models import (
     BankTransaction,
@@ -225,13 +225,13 @@ def _by_reference(
                         payment.amount,
                         "partial",
                         False,
-                        f"{reason}, Teilzahlung (offen {euro(item.outstanding - payment.amount)})",
+                        f"{reason}, Teilzahlung (offen {money(item.outstanding - payment.amount)})",
                     ),
                 ),
             )
         return Decision(
             UNMATCHED,
-            note=f"Betrag {euro(payment.amount)} höher als offen ({euro(item.outstanding)})",
+            note=f"Betrag {money(payment.amount)} höher als offen ({money(item.outstanding)})",
         )
     # One transfer for several invoices: the sum has to fit, with Skonto where it applies.
     full = sum((i.outstanding for i in chosen), Decimal(0))
@@ -258,8 +258,8 @@ def _by_reference(
     return Decision(
         UNMATCHED,
         note=(
-            f"Sammelzahlung {euro(payment.amount)} passt nicht zur Summe der "
-            f"{len(chosen)} Rechnungen ({euro(full)})"
+            f"Sammelzahlung {money(payment.amount)} passt nicht zur Summe der "
+            f"{len(chosen)} Rechnungen ({money(full)})"
         ),
     )
 
@@ -519,7 +519,7 @@ def mark_paid(
     outstanding = followup.outstanding
     if outstanding is not None and amount > outstanding + tolerance:
         raise PaymentError(
-            f"Betrag {euro(amount)} ist höher als der offene Betrag {euro(outstanding)}."
+            f"Betrag {money(amount)} ist höher als der offene Betrag {money(outstanding)}."
         )
     followup.paid_amount = (followup.paid_amount or Decimal(0)) + amount
     remaining = followup.outstanding

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from backoffice.display import date_de, money
 from backoffice.models import Role
 from backoffice.portal.access import Scope
 from backoffice.portal.auth import csrf_token, set_csrf_cookie
@@ -123,22 +123,6 @@ def nav_for(scope: Scope | None) -> list[tuple[str, str]]:
 
 def home_for(scope: Scope) -> str:
     return {Role.STAFF: "/pruefen", Role.ACCOUNTANT: "/mandanten"}.get(scope.role, "/archiv")
-
-
-def date_de(value: date | None) -> str:
-    return value.strftime("%d.%m.%Y") if value else "–"
-
-
-def money(value: Decimal | float | str | None, currency: str = "€") -> str:
-    """``1234.5`` → ``1.234,50 €`` (German grouping and decimal comma)."""
-    if value is None or value == "":
-        return "–"
-    try:
-        amount = Decimal(str(value))
-    except ArithmeticError:
-        return str(value)
-    text = f"{amount:,.2f}".replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return f"{text} {currency}"
 
 
 def percent(value: float | None) -> str:

@@ -9,12 +9,12 @@ from decimal import Decimal
 import pdfplumber
 import pytest
 
+from backoffice.display import money
 from backoffice.followups.interest import Interest, default_interest, load_table
 from backoffice.followups.letters import (
     DunningLetter,
     Letterhead,
     Recipient,
-    eur,
     letter_text,
     render,
 )
@@ -82,9 +82,9 @@ def _in_box(
 
 
 def test_german_money_format() -> None:
-    assert eur(Decimal("1234.5")) == "1.234,50 €"
-    assert eur(Decimal("0.824")) == "0,82 €"
-    assert eur(Decimal("1234567.891")) == "1.234.567,89 €"
+    assert money(Decimal("1234.5")) == "1.234,50 €"
+    assert money(Decimal("0.824")) == "0,82 €"
+    assert money(Decimal("1234567.891")) == "1.234.567,89 €"
 
 
 def test_recipient_sits_in_the_din_5008_window() -> None:
