@@ -186,6 +186,9 @@ def _match_hint_address(address: str, clients: Sequence[ClientProfile]) -> Clien
 
 ISSUER_CONFIDENCE = 0.9
 """Confidence of routing by issuer: certain identity, but a weaker kind of evidence."""
+RECIPIENT_DOUBT = 0.3
+"""Recipient evidence for another client from this score on makes an issuer's paper a case
+for staff: it may be addressed to that client after all (a name variant, OCR damage)."""
 
 
 def _issuer(zones: PageOneZones, clients: Sequence[ClientProfile]) -> ClientProfile | None:
@@ -255,7 +258,10 @@ def route_client(
         return Routing(None, 0.0, "keine Mandanten bekannt", [])
     best, best_score, why = scored[0]
     runner = scored[1][1] if len(scored) > 1 else 0.0
-    if best_score < threshold and (issuer := _issuer(zones, clients)) is not None:
+    issuer = _issuer(zones, clients) if best_score < threshold else None
+    if issuer is not None and all(
+        score < RECIPIENT_DOUBT for c, score, _ in scored if c.id != issuer.id
+    ):
         return Routing(
             issuer.id,
             ISSUER_CONFIDENCE,
