@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from schwifty.exceptions import SchwiftyException
+from schwifty.registry import get_iban_spec
+
 from . import labels as lb
 from .address import (
     RECIPIENT_LABEL_RE,
@@ -152,6 +155,10 @@ def find_labelled(
     for line in lines if lines is not None else doc.nonempty():
         for m in label.finditer(line.text):
             rest = line.text[m.end() :]
+            if m.group(0)[-1:].isalpha() and rest[:1].islower():
+                # the label ends inside a word of running text: "Rechnung no|ch offen" is no
+                # "Rechnung No." and the cell under that sentence holds no invoice number
+                continue
             found = value_fn(rest)
             if found is not None and found[1] <= max_gap:
                 value, s, e = found
@@ -228,9 +235,21 @@ def value_id(text: str) -> tuple[str, int, int] | None:
     return _fix_id(token), m.start("id"), m.start("id") + len(token)
 
 
+_COMMA_DATE = re.compile(r"(?<![\d,.])(\d{1,2}),(\d{1,2}\.(?:\d{4}|\d{2})(?![\d,]))")
+_LOOKALIKE_DAY = re.compile(r"(?<![\w.,])([0-3OolI|][0-9OolI|]?)(?=\.\s?[A-Za-zÄÖÜäöü]{3})")
+
+
+def _repair_date_ocr(text: str) -> str:
+    """OCR slips in a date that :func:`find_dates` does not forgive, repaired in place (same
+    length, so spans still fit): a comma read for the first dot ("03,03.2026") and a letter
+    read for a digit of the day before a month name ("1O. Februar 2026")."""
+    text = _COMMA_DATE.sub(r"\1.\2", text)
+    return _LOOKALIKE_DAY.sub(lambda m: m.group(1).translate(_ID_LOOKALIKES), text)
+
+
 def value_date(text: str) -> tuple[str, int, int] | None:
-    """The first date in ``text``."""
-    found = find_dates(text)
+    """The first date in ``text`` (after a label, so OCR slips are repaired first)."""
+    found = find_dates(text) or find_dates(_repair_date_ocr(text))
     if not found:
         return None
     d = found[0]
@@ -393,14 +412,16 @@ def _continuation(doc: Doc, line: Line, start: int, end: int) -> list[str]:
     return [" ".join(groups)] if groups else []
 
 
-def _ibans_on(doc: Doc, line: Line) -> list[IbanMatch]:
+def _ibans_on(
+    doc: Doc, line: Line, finder: Callable[[str], list[IbanMatch]] = find_ibans
+) -> list[IbanMatch]:
     """IBANs on ``line``, including one whose last digit groups wrapped onto the next line.
 
     Narrow footer columns break "DE89 3704 0044 0532 0130 00" after any group; the line alone
     then holds no checksum-valid IBAN, so a cut-off start is retried with the text below it in
     the same column appended (the column, not the whole next line: footers sit side by side).
     """
-    found = find_ibans(line.text)
+    found = finder(line.text)
     if found:
         return found
     out: list[IbanMatch] = []
@@ -410,41 +431,78 @@ def _ibans_on(doc: Doc, line: Line) -> list[IbanMatch]:
             joined = line.text[m.start() : m.end()] + " " + cont
             out.extend(
                 IbanMatch(i.value, i.confidence * 0.97, m.start(), m.end(), i.raw)
-                for i in find_ibans(joined)
+                for i in finder(joined)
                 if i.start == 0
             )
     return out
 
 
+_OWN_ACCOUNT = re.compile(
+    r"(?i)ihr(?:em|e)?\s+konto|ihre\s+iban|abbuch|lastschrift|von\s+ihrem|your\s+account"
+)
+
+
+def _iso_ibans(line: str) -> list[IbanMatch]:
+    return find_ibans(line, national=False)
+
+
 def find_iban(doc: Doc, *, prefer_label: bool = True) -> Hit | None:
-    """The payee IBAN: labelled lines first; the reader's own account (direct debit) last."""
-    own = re.compile(
-        r"(?i)ihr(?:em|e)?\s+konto|ihre\s+iban|abbuch|lastschrift|von\s+ihrem|your\s+account"
-    )
+    """The payee IBAN: labelled lines first; the reader's own account (direct debit) last.
+
+    Among IBANs of the same standing one that passes the national account check too beats
+    one that passes only the ISO check digits (see :func:`.normalize.repair_iban`); a string
+    that merely looks like an IBAN is returned last, cut to its country's length, so
+    validation can flag it.
+    """
     best: Hit | None = None
-    best_rank = -1
+    best_key = (-1, -1)
     unchecked: Hit | None = None
     for line in doc.nonempty():
         label = lb.IBAN_LABEL.search(line.text)
         if label and unchecked is None:
-            raw = re.match(
-                r"[\s:]*([A-Z]{2}\d{2}(?:\s?[A-Z0-9]{2,4}){3,8})", line.text[label.end() :]
-            )
-            if raw:
-                s0 = label.end() + raw.start(1)
-                value = re.sub(r"\s", "", raw.group(1))
-                unchecked = Hit(value, line, s0, s0 + len(raw.group(1)), 0.3)
-        for m in _ibans_on(doc, line):
-            rank = 1
-            if prefer_label and lb.IBAN_LABEL.search(line.text):
-                rank = 2
-            if own.search(line.text):
-                rank = 0
-            if rank > best_rank:
-                best = Hit(m.value, line, m.start, m.end, m.confidence * (0.95 if rank else 0.6))
-                best_rank = rank
-    # a printed IBAN whose checksum fails is still reported, so validation can flag it
+            unchecked = _unchecked_iban(line, label.end())
+        rank = 1
+        if prefer_label and label:
+            rank = 2
+        if _OWN_ACCOUNT.search(line.text):
+            rank = 0
+        for strict, finder in ((1, find_ibans), (0, _iso_ibans)):
+            if (rank, strict) <= best_key:
+                continue
+            found = _ibans_on(doc, line, finder)
+            if found:
+                m = found[0]
+                conf = m.confidence * (0.95 if rank else 0.6)
+                best = Hit(m.value, line, m.start, m.end, conf)
+                best_key = (rank, strict)
+                break
     return best or unchecked
+
+
+def _unchecked_iban(line: Line, pos: int) -> Hit | None:
+    """What follows an IBAN label when it looks like an IBAN but fails its check digits.
+
+    The printed groups are cut at the country's IBAN length, so a "BIC …" that follows on
+    the same line does not become part of it.
+    """
+    raw = re.match(r"[\s:.]*([A-Z]{2}\d{2}(?:\s?[A-Z0-9]{1,4}){3,9})", line.text[pos:])
+    if not raw:
+        return None
+    compact = re.sub(r"\s", "", raw.group(1))
+    try:
+        length = get_iban_spec(compact[:2]).iban_length
+    except (SchwiftyException, KeyError):
+        length = len(compact)
+    value = compact[:length]
+    s0 = pos + raw.start(1)
+    end, needed = s0, len(value)
+    for i, ch in enumerate(line.text[s0:], start=s0):
+        if not ch.isspace():
+            needed -= 1
+        if needed == 0:
+            end = i + 1
+            break
+    return Hit(value, line, s0, end, 0.3)
 
 
 def find_customer_number(doc: Doc) -> Hit | None:
@@ -469,6 +527,11 @@ def find_customer_number(doc: Doc) -> Hit | None:
 def _invoice_number(doc: Doc) -> Hit | None:
     hits = find_labelled(doc, lb.INVOICE_NUMBER, value_id, max_gap=25)
     if hits:
+        # a one- or two-character reading beside a longer labelled number elsewhere on the
+        # page is OCR noise after the label ("Belegnummer 2 RE-2026 0699", a ":" read as "2");
+        # alone it stands, small firms do number "Rechnung Nr. 7"
+        if len(hits[0].value) <= 2:
+            return next((h for h in hits if len(h.value) >= 3), hits[0])
         return hits[0]
     hits = find_labelled(doc, lb.INVOICE_HEADING, value_id, max_gap=5, below=False)
     if hits:
@@ -1236,48 +1299,106 @@ def _stage(doc: Doc) -> Hit | None:
     return best[2] if best else None
 
 
+_OPEN_ITEMS_HEADER = re.compile(
+    r"(?i)(?:rechnungs?|beleg|invoice|dokument)(?:[-\s]?(?:nr|no|nummer|number)\b\.?)?"
+    r"|re\.?[-\s]?nr\.?"
+)
+"""The first column header of an open-items table: "Rechnung", "Beleg-Nr.", "Re.-Nr."."""
+_OPEN_ITEMS_COLUMNS = re.compile(r"(?i)datum|\bvom\b|date|betrag|amount|f(?:ä|a|ae)llig|offen|due")
+
+
+def _open_items_header(text: str) -> bool:
+    """True for a short header row without digits whose first column names the invoice and
+    another its date or amount ("Rechnung  vom  Betrag"); a scan may have single-spaced it."""
+    t = text.strip()
+    m = _OPEN_ITEMS_HEADER.match(t)
+    if not m or re.search(r"\d", t) or len(t) > 90 or not t[m.end() :].startswith((" ", ":")):
+        return False
+    rest = t[m.end() :].strip(" :")
+    return len(rest.split()) <= 6 and bool(_OPEN_ITEMS_COLUMNS.search(rest))
+
+
+def _item_rows(doc: Doc, header: Line) -> list[Hit]:
+    """The invoice numbers of the rows under an open-items table header.
+
+    Each row starts with the number and holds its date or amount ("RE-2026-0101  02.02.2026
+    1.190,00 €"); the first line that does not (a "Summe" row, the next sentence) ends the
+    table, unless it still has a date and an amount (a row whose number a scan garbled).
+    """
+    rows: list[Hit] = []
+    for nxt in doc.following(header, 12):
+        if not re.search(r"[A-Za-z0-9]", nxt.text):
+            continue  # a rule or scan specks ("|  ~~  ~~") between header and rows
+        found = value_id(nxt.text)
+        if found and found[1] <= 3 and (find_dates(nxt.text[found[2] :]) or value_amount(nxt.text)):
+            rows.append(Hit(found[0], nxt, found[1], found[2], 0.8))
+        elif not (find_dates(nxt.text) and value_amount(nxt.text)):
+            break  # a row whose number OCR lost still has its date and amount: read on
+    return rows
+
+
 def _referenced_invoices(doc: Doc) -> list[tuple[Hit, Hit | None, Hit | None]]:
-    """(number, date, amount) for each invoice a reminder lists."""
-    seen: set[str] = set()
-    out: list[tuple[Hit, Hit | None, Hit | None]] = []
+    """(number, date, amount) for each invoice a reminder lists, in printed order.
+
+    Three ways reminders name them: a labelled number ("Rechnungs-Nr.: 2026-101", possibly
+    followed by more), a table of open items under a header row, and a sentence ("unsere
+    Rechnungen Nr. 2026-101, 2026-107 und 2026-113", "vom 02.02.2026 (Nr. 4711) und vom
+    09.02.2026 (Nr. 4719)"). Sentences are read across line breaks, since a list wraps.
+    """
+    found: dict[str, Hit] = {}
+
+    def where(hit: Hit) -> tuple[int, int, int]:
+        return hit.line.page, hit.line.number, hit.start
 
     def add(hit: Hit) -> None:
-        if hit.value in seen:
-            return
-        seen.add(hit.value)
+        # a number named in the text and again in the table counts once, where it comes first
+        if hit.value not in found or where(hit) < where(found[hit.value]):
+            found[hit.value] = hit
+
+    for hit in find_labelled(doc, lb.INVOICE_NUMBER, value_id, max_gap=25):
+        for value, s, e in _id_list(hit.line.text, hit.start, first_at=0):
+            add(Hit(value, hit.line, s, e, hit.confidence))
+        for row in _item_rows(doc, hit.line):
+            add(row)
+    for line in doc.nonempty():
+        if _open_items_header(line.text):
+            for row in _item_rows(doc, line):
+                add(row)
+    for j in _joined_pages(doc):
+        for m in lb.INVOICE_WORDS.finditer(j.text):
+            for value, s, e in _id_list(j.text, m.end()):
+                add(_hit_at(j, s, e, value, 0.75))
+    hits = sorted(found.values(), key=where)
+    out: list[tuple[Hit, Hit | None, Hit | None]] = []
+    for hit in hits:
         rest = hit.line.text[hit.end :]
-        found = find_dates(rest)
+        dates = find_dates(rest)
         dhit = (
             Hit(
-                found[0].value.isoformat(),
+                dates[0].value.isoformat(),
                 hit.line,
-                hit.end + found[0].start,
-                hit.end + found[0].end,
+                hit.end + dates[0].start,
+                hit.end + dates[0].end,
                 0.85,
             )
-            if found
+            if dates
             else None
         )
         amt = value_amount(rest)
         ahit = Hit(amt[0], hit.line, hit.end + amt[1], hit.end + amt[2], 0.8) if amt else None
         out.append((hit, dhit, ahit))
-
-    for hit in find_labelled(doc, lb.INVOICE_NUMBER, value_id, max_gap=25):
-        add(hit)
-        # a table under a "Rechnungsnr." header: more rows starting with an id and a date
-        for nxt in doc.following(hit.line, 8):
-            found = value_id(nxt.text)
-            if not found or found[1] > 3 or not find_dates(nxt.text):
-                break
-            add(Hit(found[0], nxt, found[1], found[2], 0.8))
-    for line in doc.nonempty():
-        for m in lb.INVOICE_WORDS.finditer(line.text):
-            for value, s, e in _id_list(line.text, m.end()):
-                add(Hit(value, line, s, e, 0.75))
     return out
 
 
-_LIST_SEP = re.compile(r"\s*(?:,|;|/|&|\bund\b|\bsowie\b|\band\b)\s*(?:(?:nr|no)\b\.?\s*)?", re.I)
+_LIST_FILLER = re.compile(
+    r"(?:\s+|[,;:/&+()]|#+|€|\b(?:eur|und|sowie|and|vom|from|dated|über|ueber|in\s+höhe\s+von|"
+    r"nr|no|nummer|nummern|number|rechnung|rechnungen|invoice|invoices)\b\.?)*",
+    re.IGNORECASE,
+)
+"""What may stand between two listed numbers: separators, their dates and amounts (masked),
+"vom", "über", "Nr.", "Rechnung" and parentheses."""
+_LIST_SEP = re.compile(r"[,;/&+]|\b(?:und|sowie|and)\b", re.IGNORECASE)
+_NUMBER_WORD = re.compile(r"(?i)\b(?:nr|no|nummer|nummern|number)\.?\s*$")
 
 
 def _same_shape(a: str, b: str) -> bool:
@@ -1289,29 +1410,67 @@ def _same_shape(a: str, b: str) -> bool:
     return shape(a) == shape(b) and abs(len(a) - len(b)) <= 2
 
 
-def _id_list(text: str, pos: int) -> list[tuple[str, int, int]]:
+def _skip_filler(text: str, pos: int) -> int:
+    """Where the next listed number may start after ``pos`` (see :data:`_LIST_FILLER`)."""
+    m = _LIST_FILLER.match(text, pos)
+    return m.end() if m else pos
+
+
+def _mask_values(text: str) -> str:
+    """``text`` with its dates and money amounts blanked out by ``#`` (same length).
+
+    A date ("02.02.2026", "2. März 2026") or an amount ("1.190,00 €") is never an invoice
+    number, yet both are digit runs that sit right next to one in a list.
+    """
+    chars = list(text)
+    spans = [(d.start, d.end) for d in find_dates(text)]
+    spans += [(a.start, a.end) for a in _money(find_amounts(fix_digit_lookalikes(text)))]
+    for s, e in spans:
+        chars[s:e] = "#" * (e - s)
+    return "".join(chars)
+
+
+def _id_list(text: str, pos: int, *, first_at: int | None = None) -> list[tuple[str, int, int]]:
     """Identifiers listed from ``pos`` on: "R2600821, R2600828 und R2600835" (all, in order).
 
-    A reminder about several invoices names them in one sentence; each one must be returned,
-    so after the first identifier the list goes on as long as a separator and another
-    identifier with a digit follow.
+    The first one must follow at once (only blanks, ":" or "Nr." before it, or exactly at
+    ``first_at`` when given) or be introduced by "Nr."/"Nummer" after the invoice's date and
+    amount ("Rechnungen vom 02.02.2026 (Nr. 4711) …"). Each further one must be of the same
+    shape and separated from the previous by a list separator (",", "und", "sowie", …), with
+    at most dates, amounts, "vom", "über", "Nr." or parentheses in between: so "14 Tage",
+    a customer number or a date never join the list.
     """
     out: list[tuple[str, int, int]] = []
-    found = value_id(text[pos:])
-    if not found or found[1] > 12:  # only blanks, ":" or "Nr." may sit before the first
-        return out
+    masked = _mask_values(text)
+    if first_at is not None:
+        found = value_id(masked[pos:])
+        if not found or found[1] != first_at:
+            return out
+        start = pos
+    else:
+        found = value_id(masked[pos:])
+        if not found or found[1] > 12:
+            start = _skip_filler(masked, pos)
+            found = value_id(masked[start:])
+            if (
+                not found
+                or found[1] != 0
+                or start - pos > 60
+                or not _NUMBER_WORD.search(masked[pos:start].rstrip(" ("))
+            ):
+                return out
+        else:
+            start = pos
     while found:
         value, s, e = found
-        out.append((value, pos + s, pos + e))
-        pos += e
-        sep = _LIST_SEP.match(text, pos)
-        if not sep:
+        out.append((value, start + s, start + e))
+        pos = start + e
+        start = _skip_filler(masked, pos)
+        if start - pos > 60 or not _LIST_SEP.search(masked[pos:start]):
             break
-        nxt = value_id(text[sep.end() :])
-        if not nxt or nxt[1] != 0 or not _same_shape(out[0][0], nxt[0]):
+        found = value_id(masked[start:])
+        if not found or found[1] != 0 or not _same_shape(out[0][0], found[0]):
             break
-        pos = sep.end()
-        found = nxt
     return out
 
 
@@ -1320,8 +1479,13 @@ def extract_reminder(doc: Doc) -> list[Field]:
     fields: list[Field] = []
     issue = document_date(doc, find_labelled(doc, lb.ISSUE_DATE, value_date, max_gap=30))
     refs = _referenced_invoices(doc)
-    ref_lines = {id(h.line) for h, _, _ in refs}
-    if issue is not None and id(issue.line) in ref_lines and issue.confidence < 0.9:
+    # an unlabelled date on a line that names a referenced invoice is that invoice's date
+    # (the number may have been kept from the sentence above the table, not from this row)
+    if (
+        issue is not None
+        and issue.confidence < 0.9
+        and any(h.value in _fix_id(issue.line.text) for h, _, _ in refs)
+    ):
         issue = None
     if issue:
         fields.append(issue.field("issue_date"))

@@ -272,8 +272,14 @@ def parse_date(text: str) -> date | None:
 _TO_DIGIT = {"O": "0", "D": "0", "Q": "0", "I": "1", "L": "1", "|": "1", "Z": "2", "S": "5"}
 _TO_DIGIT |= {"G": "6", "B": "8", "T": "7"}
 _TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "6": "G", "8": "B", "7": "T"}
+_ERASED = "+*?§#"
+"""Characters OCR prints for a digit it could not read (noise over the glyph)."""
 _IBAN_CANDIDATE = re.compile(
     r"(?<![A-Za-z0-9])([A-Z]{2}|D[E3]|0E)\s?([0-9OlIS|]{2})((?:(?:\s|\.(?=\d))?[A-Za-z0-9|]){10,30})"
+)
+_IBAN_CANDIDATE_DAMAGED = re.compile(
+    r"(?<![A-Za-z0-9])(?:[A-Z]{2}|D[E3]|0E)\s?[0-9OlIS|+*?§#]{2}"
+    r"(?:(?:\s|\.(?=\d))?[A-Za-z0-9|+*?§#]){10,34}"
 )
 
 
@@ -289,19 +295,27 @@ def _iban_positions(country: str) -> str | None:
     return "".join(kinds)
 
 
-def _valid_iban(candidate: str) -> str | None:
+def _checked_iban(candidate: str, *, national: bool = True) -> str | None:
     try:
-        return str(IBAN(candidate, validate_bban=True).compact)
+        return str(IBAN(candidate, validate_bban=national).compact)
     except (SchwiftyException, ValueError):
         return None
 
 
-def repair_iban(raw: str) -> tuple[str, float] | None:
+def repair_iban(raw: str, *, national: bool = True) -> tuple[str, float] | None:
     """A checksum-valid IBAN from an OCR'd string, with a confidence, or ``None``.
 
     Look-alike letters are mapped to digits (and back) according to the country's BBAN format.
     A misread *digit* is not guessed: some single-digit change would satisfy the 1-in-97
     checksum by chance, and a wrong but valid IBAN is worse than a flagged one.
+
+    ``national=False`` also accepts an IBAN that holds the ISO 13616 rules (length, structure,
+    mod-97 check digits) but fails the bank's own account check digit, at a lower confidence:
+    schwifty knows one algorithm per German bank code and has rejected real accounts (a wrong
+    threshold in method 08, bank codes whose method changed), while mod-97 alone catches every
+    single wrong character and every swap of neighbours. On that path one *unreadable* digit
+    (OCR noise printed as one of ``+*?§#``) is filled when exactly one digit fits; a misread
+    digit still never is.
     """
     s = re.sub(r"[\s.\-]", "", raw).upper()
     if len(s) < 15:
@@ -326,10 +340,26 @@ def repair_iban(raw: str) -> tuple[str, float] | None:
         else:
             chars.append(c)
     fixed = "".join(chars)
-    exact = _valid_iban(fixed)
+    exact = _checked_iban(fixed)
     if exact:
         return exact, (1.0 if fixed == s else 0.9)
-    return None
+    if national:
+        return None
+    erased = [i for i, c in enumerate(fixed) if c in _ERASED]
+    if len(erased) > 1:
+        return None
+    if erased:
+        i = erased[0]
+        fits = [
+            v
+            for d in "0123456789"
+            if (v := _checked_iban(fixed[:i] + d + fixed[i + 1 :], national=False))
+        ]
+        return (fits[0], 0.6) if len(fits) == 1 else None
+    value = _checked_iban(fixed, national=False)
+    if value is None:
+        return None
+    return value, (0.85 if fixed == s else 0.75)
 
 
 @dataclass(frozen=True)
@@ -343,17 +373,21 @@ class IbanMatch:
     raw: str
 
 
-def find_ibans(line: str) -> list[IbanMatch]:
+def find_ibans(line: str, *, national: bool = True) -> list[IbanMatch]:
     """Checksum-valid IBANs in a line, including split (``DE89 3704 …``) and OCR-damaged ones
-    (look-alike letters, a dot read for the blank between two groups: ``7486.99``)."""
+    (look-alike letters, a dot read for the blank between two groups: ``7486.99``).
+
+    ``national=False``: also IBANs that hold only the ISO rules (see :func:`repair_iban`).
+    """
     out: list[IbanMatch] = []
     # upper-case character by character: "ß".upper() is "SS" and would shift every offset
     upper = "".join(c.upper() if len(c.upper()) == 1 else c for c in line)
-    for m in _IBAN_CANDIDATE.finditer(upper):
+    pattern = _IBAN_CANDIDATE if national else _IBAN_CANDIDATE_DAMAGED
+    for m in pattern.finditer(upper):
         raw = m.group(0)
         # trailing words (BIC:, "bei", …) are cut by trying shorter spans from the right
         compact = re.sub(r"\s", "", raw)
-        repaired = repair_iban(compact)
+        repaired = repair_iban(compact, national=national)
         if repaired is None:
             continue
         value, conf = repaired
@@ -369,9 +403,10 @@ def find_ibans(line: str) -> list[IbanMatch]:
     return out
 
 
-def valid_iban(value: str) -> bool:
-    """True when ``value`` is a checksum- and format-valid IBAN."""
-    return _valid_iban(value) is not None
+def valid_iban(value: str, *, national: bool = True) -> bool:
+    """True when ``value`` is a checksum- and format-valid IBAN (``national=False``: without
+    the bank's own account check digit, see :func:`repair_iban`)."""
+    return _checked_iban(value, national=national) is not None
 
 
 def valid_bic(value: str) -> bool:

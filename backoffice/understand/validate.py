@@ -4,7 +4,8 @@ Checks, for invoices:
 
 * arithmetic: per rate tax = base x rate, sum of rates = totals, net + VAT = gross (1 cent);
 * dates: issue date not in the far future or past, issue ≤ due, Skonto date within the term;
-* identifiers: IBAN checksum (schwifty), USt-IdNr. (python-stdnum), Steuernummer format;
+* identifiers: IBAN check digits (ISO 13616 via schwifty), USt-IdNr. (python-stdnum),
+  Steuernummer format;
 * §14 Abs. 4 UStG mandatory contents, or the reduced set of §33 UStDV for a gross total up to
   250 € (Kleinbetragsrechnung).
 
@@ -132,7 +133,7 @@ def _check_dates(v: dict[str, str], today: date) -> list[str]:
 def _check_ids(v: dict[str, str]) -> list[str]:
     flags: list[str] = []
     iban = v.get("iban")
-    if iban and not valid_iban(iban):
+    if iban and not valid_iban(iban, national=False):
         flags.append(f"IBAN ungültig ({iban})")
     vat_id = v.get("seller_vat_id")
     if vat_id and not valid_vat_id(vat_id):
