@@ -39,7 +39,12 @@ from backoffice.archive.storage import (
 )
 from backoffice.context import Context
 from backoffice.followups.queue import queue_followups
-from backoffice.intake.firstpage import PageInput, PageVerdict, score_pages, uncertain_flag
+from backoffice.intake.firstpage import (
+    UNCERTAIN_PREFIX,
+    PageInput,
+    score_pages,
+    uncertain_flag,
+)
 from backoffice.intake.quarantine import quarantine_document
 from backoffice.intake.receive import Received, receive_path
 from backoffice.intake.split import cut_pages, split_intake
@@ -316,15 +321,37 @@ def _load_words(ctx: Context, key: str | None) -> list[list[Word]] | None:
     ]
 
 
-# --- batches without separator sheets ----------------------------------------------------------
+# --- batches without separator sheets, and splits staff ask for -------------------------------
 
 SPLIT_PAGE_FLAG = re.compile(r"^Seite (\d+): ")
 """Text-stage flags that name a page of the document ("Seite 3: …"), renumbered on a cut."""
+UNCERTAIN_PAGE_FLAG = re.compile(re.escape(UNCERTAIN_PREFIX) + r"Seite (\d+) ")
+"""Flags of :func:`~backoffice.intake.firstpage.uncertain_flag`: dropped when their page is cut,
+renumbered otherwise."""
+SPLITTABLE = (
+    DocumentStatus.TEXT,
+    DocumentStatus.UNDERSTOOD,
+    DocumentStatus.FILED,
+    DocumentStatus.UNASSIGNED,
+)
+"""States whose text stage is done: the text and word boxes a cut divides exist."""
+
+
+class SplitError(ValueError):
+    """A split that cannot be done as asked; the message is in the words staff read.
+
+    ``code`` names the reason briefly (for a notice after a redirect, where the message itself
+    does not fit into the address).
+    """
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass
 class _Part:
-    """One document cut from a batch that arrived without separator sheets."""
+    """One document cut from a larger one (a batch without separator sheets, or by staff)."""
 
     pages: list[int]
     """1-based pages of the document being cut (not of the intake)."""
@@ -335,6 +362,31 @@ class _Part:
     text_source: str | None = None
     ocr_confidence: float | None = None
     flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Whole:
+    """What a cut needs of the document being cut, read once before the slow work."""
+
+    document_id: int
+    original_key: str
+    searchable_key: str
+    words_key: str
+    texts: list[str]
+    """The text per page (the document's text split at form feeds)."""
+    word_pages: list[dict[str, Any]]
+    """The stored word boxes per page, as the text stage wrote them."""
+    intake_pages: list[int]
+    flags: list[str]
+    text_source: str | None
+    ocr_confidence: float | None
+
+
+SplitGuard = Callable[[Session, Document], bool]
+"""Checked on the document in the cutting transaction: False leaves it as it is."""
+SplitPrepare = Callable[[Session, Document], dict[str, Any]]
+"""Runs in the cutting transaction before the document shrinks to its first part (may raise
+:class:`SplitError` to refuse); what it returns joins the audit event's detail."""
 
 
 def is_unseparated_batch(session: Session, doc: Document) -> bool:
@@ -368,6 +420,30 @@ def is_unseparated_batch(session: Session, doc: Document) -> bool:
     return event is not None and event.detail.get("separator_pages") == []
 
 
+def _read_whole(ctx: Context, doc: Document) -> _Whole | None:
+    """The document's keys, text and word boxes; None if they are missing or do not agree."""
+    if doc.original_key is None or doc.searchable_key is None or doc.words_key is None:
+        return None
+    texts = (doc.text or "").split("\f")
+    intake_pages = list(doc.pages or range(doc.first_page, doc.first_page + doc.page_count))
+    word_pages: list[dict[str, Any]] = json.loads(ctx.store.get(doc.words_key))
+    if not (len(word_pages) == len(texts) == len(intake_pages)):
+        log.warning("document %s: pages of text, words and intake differ; not cut", doc.id)
+        return None
+    return _Whole(
+        document_id=doc.id,
+        original_key=doc.original_key,
+        searchable_key=doc.searchable_key,
+        words_key=doc.words_key,
+        texts=texts,
+        word_pages=word_pages,
+        intake_pages=intake_pages,
+        flags=list(doc.flags or []),
+        text_source=doc.text_source,
+        ocr_confidence=doc.ocr_confidence,
+    )
+
+
 def split_unseparated(ctx: Context, document_id: int) -> list[int]:
     """Cut a batch scanned without separator sheets at its confident first pages.
 
@@ -375,65 +451,164 @@ def split_unseparated(ctx: Context, document_id: int) -> list[int]:
     :func:`is_unseparated_batch` holds. Pages scored at or above
     ``intake.split_threshold`` by :mod:`backoffice.intake.firstpage` start a new document; pages
     in the band from ``intake.split_review_threshold`` up do not, but put their document into
-    review with a flag naming the page. Returns the ids of the documents created.
+    review with a flag naming the page (staff may then cut there, :func:`split_document`).
+    Returns the ids of the documents created.
 
-    The text stage's results are reused, not recomputed: the original and the searchable PDF
-    are cut page by page (the searchable PDF made PDF/A again where OCR was involved), the word
-    boxes and the text are divided. OCRing the parts again would cost minutes per batch and
-    give the same text. All parts are stored (write-once, content-addressed) before one
-    transaction shrinks this document to its first part and adds the others in ``text`` state;
-    a crash before that transaction leaves the batch as it was (the stage runs again), after it
-    the intake has several documents and the stage does nothing.
+    The cut itself is :func:`_split`, the same as for a split staff ask for; here it is guarded
+    so that it happens once: inside the cutting transaction the document must still be an
+    unseparated batch in ``text`` state, which it no longer is once cut (its intake then has
+    several documents). A crash before that transaction leaves the batch as it was (the stage
+    runs again).
     """
     intake = ctx.settings.intake
     with ctx.catalog.session() as session:
         doc = session.get_one(Document, document_id)
         if doc.status != DocumentStatus.TEXT or not is_unseparated_batch(session, doc):
             return []
-        original_key, searchable_key = doc.original_key, doc.searchable_key
-        words_key = doc.words_key
-        texts = (doc.text or "").split("\f")
-        intake_pages = list(doc.pages or range(doc.first_page, doc.first_page + doc.page_count))
-        flags = list(doc.flags or [])
-        fallback_source, fallback_confidence = doc.text_source, doc.ocr_confidence
-    if original_key is None or searchable_key is None or words_key is None:
+        whole = _read_whole(ctx, doc)
+    if whole is None:
         return []
-    word_pages: list[dict[str, Any]] = json.loads(ctx.store.get(words_key))
-    if not (len(word_pages) == len(texts) == len(intake_pages)):
-        log.warning("document %s: pages of text, words and intake differ; not cut", document_id)
-        return []
-    words = _load_words(ctx, words_key) or []
+    words = _load_words(ctx, whole.words_key) or []
     inputs = [
         PageInput(text, page_words, page["width"], page["height"])
-        for text, page_words, page in zip(texts, words, word_pages, strict=True)
+        for text, page_words, page in zip(whole.texts, words, whole.word_pages, strict=True)
     ]
     verdicts = score_pages(inputs, intake.split_threshold)
-    starts = [1] + [v.page for v in verdicts if v.probability >= intake.split_threshold]
-    bounds = [*starts, len(inputs) + 1]
-    parts = [_Part(list(range(a, b))) for a, b in itertools.pairwise(bounds)]
-    for part in parts:
-        first = part.pages[0]
-        part.flags = [
-            uncertain_flag(PageVerdict(v.page - first + 1, v.probability, v.signals))
-            for v in verdicts
-            if v.page in part.pages[1:] and v.probability >= intake.split_review_threshold
-        ]
-    if len(parts) == 1:
-        _flag_uncertain(ctx, document_id, parts[0].flags)
+    starts = [v.page for v in verdicts if v.probability >= intake.split_threshold]
+    uncertain = [
+        uncertain_flag(v)
+        for v in verdicts
+        if intake.split_review_threshold <= v.probability < intake.split_threshold
+    ]
+    if not starts:
+        _flag_uncertain(ctx, document_id, uncertain)
         return []
 
-    _cut_parts(ctx, parts, original_key, searchable_key, texts, word_pages)
-    _assign_flags(parts, flags)
+    def unseparated(session: Session, head: Document) -> bool:
+        return head.status == DocumentStatus.TEXT and is_unseparated_batch(session, head)
+
+    try:
+        return _split(
+            ctx,
+            whole,
+            starts,
+            actor="system",
+            detail={
+                "reason": "Erste Seiten ohne Trennblatt erkannt",
+                "first_pages": [
+                    {
+                        "page": whole.intake_pages[v.page - 1],
+                        "p": v.probability,
+                        "why": v.reasons,
+                    }
+                    for v in verdicts
+                    if v.probability >= intake.split_threshold
+                ],
+            },
+            guard=unseparated,
+            extra_flags=uncertain,
+        )
+    except IntegrityError:
+        log.info("document %s was cut by another worker", document_id)
+        return []
+
+
+def split_document(
+    ctx: Context,
+    document_id: int,
+    starts: Sequence[int],
+    *,
+    actor: str,
+    reason: str,
+    detail: dict[str, Any] | None = None,
+    prepare: SplitPrepare | None = None,
+) -> list[int]:
+    """Cut a document whose text stage is done into parts beginning at ``starts``.
+
+    ``starts`` are 1-based pages of the document (2 … page count); the first part keeps the
+    document's row, the others become new documents of the same intake. Every part goes back to
+    ``text`` state with its own original, searchable PDF, words and text taken from the
+    document's (nothing is OCR'd again), so understanding and filing run again for each part.
+    Objects the document had in the archive are left as they are: a filed original is
+    write-once and under retention, the parts are new objects. Returns the ids of the new
+    documents; raises :class:`SplitError` with a message for staff when the cut cannot be done.
+    """
+    with ctx.catalog.session() as session:
+        doc = session.get(Document, document_id)
+        if doc is None or doc.status not in SPLITTABLE:
+            raise SplitError(
+                "Nur Dokumente mit erkanntem Text können getrennt werden.", "trennen-status"
+            )
+        pages = sorted(set(starts))
+        if not pages or pages[0] < 2 or pages[-1] > doc.page_count:
+            raise SplitError(
+                f"Trennen geht nur vor den Seiten 2 bis {doc.page_count} dieses Dokuments.",
+                "trennen-seiten",
+            )
+        whole = _read_whole(ctx, doc)
+    if whole is None:
+        raise SplitError(
+            "Text und Seiten des Dokuments passen nicht zusammen; bitte neu einlesen.",
+            "trennen-text",
+        )
+
+    def unchanged(session: Session, head: Document) -> bool:
+        if head.status not in SPLITTABLE or head.original_key != whole.original_key:
+            raise SplitError(
+                "Das Dokument wurde inzwischen geändert; bitte erneut versuchen.",
+                "trennen-geaendert",
+            )
+        return True
+
+    return _split(
+        ctx,
+        whole,
+        pages,
+        actor=actor,
+        detail={"reason": reason, "cut_before": pages, **(detail or {})},
+        guard=unchanged,
+        prepare=prepare,
+    )
+
+
+def _split(
+    ctx: Context,
+    whole: _Whole,
+    starts: Sequence[int],
+    *,
+    actor: str,
+    detail: dict[str, Any],
+    guard: SplitGuard,
+    prepare: SplitPrepare | None = None,
+    extra_flags: Sequence[str] = (),
+) -> list[int]:
+    """Cut ``whole`` before the pages ``starts``: store the parts, then one catalog transaction.
+
+    The text stage's results are reused, not recomputed: the original and the searchable PDF
+    are cut page by page (the searchable PDF made PDF/A again where OCR was involved), the word
+    boxes and the text are divided. OCRing the parts again would cost minutes per batch and
+    give the same text. All parts are stored (write-once, content-addressed) before one
+    transaction shrinks the document to its first part and adds the others in ``text`` state,
+    so a crash leaves either the whole document or all parts. The document's page flags follow
+    their pages (``extra_flags`` too, in the document's page numbers); the uncertain-split flags
+    of the pages cut at are settled and dropped. An understanding the document had (fields) is
+    discarded, since it was of the pages together.
+    """
+    bounds = [1, *starts, len(whole.texts) + 1]
+    parts = [_Part(list(range(a, b))) for a, b in itertools.pairwise(bounds)]
+    _cut_parts(ctx, parts, whole.original_key, whole.searchable_key, whole.texts, whole.word_pages)
+    _assign_flags(parts, [*whole.flags, *extra_flags])
+    word_pages = whole.word_pages
     for part in parts:
         sources = {word_pages[n - 1].get("source") for n in part.pages} - {"failed", None}
         part.text_source = (
-            (sources.pop() if len(sources) == 1 else "mixed") if sources else fallback_source
+            (sources.pop() if len(sources) == 1 else "mixed") if sources else whole.text_source
         )
         confidences = [
             c for n in part.pages if (c := word_pages[n - 1].get("confidence")) is not None
         ]
         part.ocr_confidence = (
-            sum(confidences) / len(confidences) if confidences else fallback_confidence
+            sum(confidences) / len(confidences) if confidences else whole.ocr_confidence
         )
     stored = [
         (
@@ -455,51 +630,51 @@ def split_unseparated(ctx: Context, document_id: int) -> list[int]:
         )
         for p in parts
     ]
-    try:
-        with ctx.catalog.session() as session:
-            head = session.get_one(Document, document_id)
-            if head.status != DocumentStatus.TEXT or not is_unseparated_batch(session, head):
-                return []  # another worker cut it first
-            created: list[Document] = []
-            for part, (orig, searchable, words_json) in zip(parts, stored, strict=True):
-                doc = head if part is parts[0] else Document(intake_id=head.intake_id)
-                doc.first_page = intake_pages[part.pages[0] - 1]
-                doc.pages = [intake_pages[n - 1] for n in part.pages]
-                doc.page_count = len(part.pages)
-                doc.client_hint = head.client_hint
-                doc.sha256 = sha256_hex(part.original)
-                doc.original_key, doc.searchable_key, doc.words_key = orig, searchable, words_json
-                doc.text = part.text
-                doc.text_source = part.text_source
-                doc.ocr_confidence = part.ocr_confidence
-                doc.flags = part.flags
-                doc.needs_review = bool(part.flags)
-                doc.status = DocumentStatus.TEXT
-                if doc is not head:
-                    session.add(doc)
-                    created.append(doc)
-            session.flush()
-            record_event(
-                session,
-                actor="system",
-                action="document.split",
-                document_id=document_id,
-                detail={
-                    "intake_id": head.intake_id,
-                    "reason": "Erste Seiten ohne Trennblatt erkannt",
-                    "documents": [head.id] + [d.id for d in created],
-                    "pages": [[intake_pages[n - 1] for n in p.pages] for p in parts],
-                    "first_pages": [
-                        {"page": intake_pages[v.page - 1], "p": v.probability, "why": v.reasons}
-                        for v in verdicts
-                        if v.probability >= intake.split_threshold
-                    ],
-                },
-            )
-            return [d.id for d in created]
-    except IntegrityError:
-        log.info("document %s was cut by another worker", document_id)
-        return []
+    intake_pages = whole.intake_pages
+    with ctx.catalog.session() as session:
+        head = session.get_one(Document, whole.document_id)
+        if not guard(session, head):
+            return []  # another worker cut it first
+        extra = prepare(session, head) if prepare else {}
+        was = {"status": head.status.value, "original_key": head.original_key}
+        if head.status != DocumentStatus.TEXT:
+            session.execute(delete(ExtractedField).where(ExtractedField.document_id == head.id))
+            session.expire(head, ["fields"])
+        created: list[Document] = []
+        for part, (orig, searchable, words_json) in zip(parts, stored, strict=True):
+            doc = head if part is parts[0] else Document(intake_id=head.intake_id)
+            doc.first_page = intake_pages[part.pages[0] - 1]
+            doc.pages = [intake_pages[n - 1] for n in part.pages]
+            doc.page_count = len(part.pages)
+            doc.client_hint = head.client_hint
+            doc.sha256 = sha256_hex(part.original)
+            doc.original_key, doc.searchable_key, doc.words_key = orig, searchable, words_json
+            doc.text = part.text
+            doc.text_source = part.text_source
+            doc.ocr_confidence = part.ocr_confidence
+            doc.flags = part.flags
+            doc.needs_review = bool(part.flags)
+            doc.status = DocumentStatus.TEXT
+            if doc is not head:
+                session.add(doc)
+                created.append(doc)
+        session.flush()
+        record_event(
+            session,
+            actor=actor,
+            action="document.split",
+            client_id=head.client_id,
+            document_id=head.id,
+            detail={
+                "intake_id": head.intake_id,
+                **detail,
+                "documents": [head.id] + [d.id for d in created],
+                "pages": [[intake_pages[n - 1] for n in p.pages] for p in parts],
+                **({"was": was} if was["status"] != DocumentStatus.TEXT.value else {}),
+                **extra,
+            },
+        )
+        return [d.id for d in created]
 
 
 def _flag_uncertain(ctx: Context, document_id: int, new_flags: list[str]) -> None:
@@ -553,16 +728,30 @@ def _cut_parts(
 
 
 def _assign_flags(parts: list[_Part], flags: list[str]) -> None:
-    """Give each part the text-stage flags of its pages, renumbered; others stay with the first."""
+    """Give each part the flags of its pages, renumbered.
+
+    Text-stage page flags ("Seite 3: …") and uncertain-split flags go with their page; an
+    uncertain-split flag of a page that now starts a part is settled and dropped. Only those
+    two kinds describe the pages: anything else came from understanding the pages together
+    (class, client, fields), is not carried over and is found again per part.
+    """
     inherited: dict[int, list[str]] = {id(p): [] for p in parts}
     for flag in flags:
-        match = SPLIT_PAGE_FLAG.match(flag)
-        page = int(match.group(1)) if match else 1
+        match = SPLIT_PAGE_FLAG.match(flag) or UNCERTAIN_PAGE_FLAG.match(flag)
+        if match is None:
+            continue
+        page = int(match.group(1))
         part = next((p for p in parts if page in p.pages), parts[0])
-        rest = flag[match.end() :] if match else ""
-        inherited[id(part)].append(f"Seite {part.pages.index(page) + 1}: {rest}" if match else flag)
+        if page not in part.pages:
+            inherited[id(parts[0])].append(flag)  # a page the document does not have: keep it
+            continue
+        relative = part.pages.index(page) + 1
+        if relative == 1 and match.re is UNCERTAIN_PAGE_FLAG:
+            continue  # cut here: decided
+        renumbered = flag[: match.start(1)] + str(relative) + flag[match.end(1) :]
+        inherited[id(part)].append(renumbered)
     for part in parts:
-        part.flags = inherited[id(part)] + part.flags
+        part.flags = list(dict.fromkeys(inherited[id(part)]))
 
 
 def client_profiles(ctx: Context) -> list[ClientProfile]:

@@ -102,6 +102,11 @@ def _is_credit_note(doc: Document) -> bool:
     return doc.doc_type == DocType.INVOICE and doc.field("is_credit_note") == "true"
 
 
+REDETERMINED_NOTE = "Dokument getrennt – neu erkannt"
+"""Note of a follow-up cancelled because its document was split: filing the first part again
+reopens that row with the part's values (one row per document and kind)."""
+
+
 def queue_followups(session: Session, doc: Document) -> list[FollowUp]:
     """Create the follow-ups a filed document calls for (none twice)."""
     if doc.client_id is None:
@@ -110,6 +115,7 @@ def queue_followups(session: Session, doc: Document) -> list[FollowUp]:
     existing = {
         f.kind: f for f in session.scalars(select(FollowUp).where(FollowUp.document_id == doc.id))
     }
+
     if _is_credit_note(doc):
         if existing:
             return []
@@ -117,7 +123,14 @@ def queue_followups(session: Session, doc: Document) -> list[FollowUp]:
     wanted = _plan(session, doc, client)
     created = []
     for kind, kwargs in wanted:
-        if kind in existing:
+        old = existing.get(kind)
+        if old is not None and _redetermined(old):
+            # the same row again (links to it stay valid), with what the part says now
+            for name, value in {"priority": 0, **kwargs, "status": FollowUpStatus.OPEN}.items():
+                setattr(old, name, value)
+            created.append(old)
+            continue
+        if old is not None:
             continue
         followup = FollowUp(client_id=doc.client_id, document_id=doc.id, kind=kind, **kwargs)
         session.add(followup)
@@ -130,6 +143,12 @@ def queue_followups(session: Session, doc: Document) -> list[FollowUp]:
             _adopt_credit_notes(session, followup)
     session.flush()
     return created
+
+
+def _redetermined(followup: FollowUp) -> bool:
+    return followup.status == FollowUpStatus.CANCELLED and REDETERMINED_NOTE in (
+        followup.note or ""
+    )
 
 
 def _plan(

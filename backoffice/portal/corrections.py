@@ -15,28 +15,36 @@ lock is extended with it; the reverse never releases an original before its comm
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from backoffice.archive.audit import record_event
 from backoffice.archive.retention import rederive_retention
 from backoffice.archive.storage import ObjectStore
+from backoffice.context import Context
+from backoffice.followups.queue import REDETERMINED_NOTE
 from backoffice.models import (
+    BookingEntry,
+    BookingStatus,
     Client,
     Correction,
     DocType,
     Document,
     DocumentStatus,
+    DunningNotice,
     ExtractedField,
     FollowUp,
     FollowUpKind,
     FollowUpStatus,
+    PaymentMatch,
 )
-from backoffice.portal.search import index_document
+from backoffice.portal.search import index_document, index_documents
 
 _KINDS_FOR_TYPE: dict[DocType, set[FollowUpKind]] = {
     DocType.INVOICE: {FollowUpKind.PAYABLE, FollowUpKind.RECEIVABLE},
@@ -222,6 +230,117 @@ def mark_reviewed(session: Session, doc: Document, actor: str) -> Outcome:
         detail={"flags": list(doc.flags or [])},
     )
     return Outcome(True)
+
+
+SPLIT_REASON = "von Hand getrennt"
+_PAGE_LIST = re.compile(r"^[\d\s,;]+$")
+_BOOKED = (
+    "Das Dokument ist schon gebucht, bezahlt oder gemahnt (Buchung freigegeben oder exportiert, "
+    "Zahlung zugeordnet, Mahnung vorgeschlagen). Bitte das zuerst rückgängig machen lassen, "
+    "dann trennen."
+)
+
+
+@dataclass(frozen=True)
+class SplitOutcome:
+    """The parts of a split (head first), or why it was refused."""
+
+    parts: list[int]
+    refusal: str | None = None
+    """Short code of the reason (a notice on the document page), None when split."""
+    message: str = ""
+
+
+def parse_pages(value: str) -> list[int] | None:
+    """The pages of a "Hier trennen: ab Seite" input: "6", or several as "3, 6" or "3 6"."""
+    if not _PAGE_LIST.match(value or ""):
+        return None
+    return sorted({int(n) for n in re.findall(r"\d+", value) if len(n) <= 5}) or None
+
+
+def split_by_staff(ctx: Context, document_id: int, pages: str, actor: str) -> SplitOutcome:
+    """Split a document before ``pages`` as staff decided.
+
+    The cut is the pipeline's (:func:`backoffice.pipeline.split_document`): every part goes back
+    to ``text`` and must be processed again (the caller queues that for every part). What came
+    of the document as a whole is withdrawn in the same transaction: its open follow-ups are
+    cancelled (each part gets its own when it is filed again) and booking proposals nobody
+    approved are removed, so that the parts are proposed afresh. A booking the accountant
+    approved or exported refuses the split: the books would otherwise keep an entry for a
+    document that no longer exists in that form, and only the accountant corrects the books.
+    """
+    # imported here: the pipeline loads the understanding models, which pages do not need
+    from backoffice.pipeline import SplitError, split_document
+
+    wanted = parse_pages(pages)
+    if wanted is None:
+        return SplitOutcome(
+            [], "trennen-seiten", "Bitte die Seite(n) als Zahlen angeben, z. B. „6“ oder „3, 6“."
+        )
+    with ctx.catalog.session() as session:
+        if _booked(session, document_id):
+            return SplitOutcome([], "trennen-gebucht", _BOOKED)
+
+    def withdraw(session: Session, head: Document) -> dict[str, Any]:
+        if _booked(session, head.id):
+            raise SplitError(_BOOKED, "trennen-gebucht")
+        cancelled = []
+        for followup in session.scalars(
+            select(FollowUp).where(
+                FollowUp.document_id == head.id, FollowUp.status == FollowUpStatus.OPEN
+            )
+        ):
+            followup.status = FollowUpStatus.CANCELLED
+            followup.note = f"{followup.note or ''} [{REDETERMINED_NOTE}]".strip()[:500]
+            cancelled.append(followup.id)
+        proposals = list(
+            session.scalars(
+                select(BookingEntry.id).where(
+                    BookingEntry.document_id == head.id,
+                    BookingEntry.status == BookingStatus.PROPOSED,
+                )
+            )
+        )
+        if proposals:
+            session.execute(delete(BookingEntry).where(BookingEntry.id.in_(proposals)))
+        return {"cancelled_followups": cancelled, "removed_bookings": proposals}
+
+    try:
+        created = split_document(
+            ctx, document_id, wanted, actor=actor, reason=SPLIT_REASON, prepare=withdraw
+        )
+    except SplitError as exc:
+        return SplitOutcome([], exc.code, str(exc))
+    parts = [document_id, *created]
+    with ctx.catalog.session() as session:
+        index_documents(session, parts)
+    return SplitOutcome(parts)
+
+
+def _booked(session: Session, document_id: int) -> bool:
+    """Whether the document is already acted on beyond recall: the accountant approved or
+    exported a booking, a payment was applied to it, or a dunning letter was proposed."""
+    booked = session.scalar(
+        select(BookingEntry.id)
+        .where(
+            BookingEntry.document_id == document_id,
+            BookingEntry.status.in_([BookingStatus.APPROVED, BookingStatus.EXPORTED]),
+        )
+        .limit(1)
+    )
+    if booked is not None:
+        return True
+    followups = select(FollowUp.id).where(FollowUp.document_id == document_id)
+    acted = session.scalar(
+        select(FollowUp.id)
+        .where(FollowUp.document_id == document_id, FollowUp.paid_amount > 0)
+        .union(
+            select(PaymentMatch.followup_id).where(PaymentMatch.followup_id.in_(followups)),
+            select(DunningNotice.followup_id).where(DunningNotice.followup_id.in_(followups)),
+        )
+        .limit(1)
+    )
+    return acted is not None
 
 
 def training_examples(session: Session) -> list[tuple[str, str]]:

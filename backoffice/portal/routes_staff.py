@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from starlette.datastructures import FormData
 
 from backoffice.archive.audit import record_event
+from backoffice.intake.firstpage import uncertain_pages
 from backoffice.intake.quarantine import release
 from backoffice.models import (
     DocType,
@@ -78,6 +79,7 @@ def review_queue(request: Request, session: SessionDep, scope: StaffScope) -> Re
                 "public_id": handles[doc.id],
                 "top": scores[:2],
                 "fields": current_fields(doc)[:6],
+                "split_pages": ", ".join(map(str, uncertain_pages(doc.flags or []))),
             }
         )
     return render(
@@ -187,6 +189,33 @@ def reprocess(
     )
     background.add_task(run_pipeline, portal, doc.id)
     return _back(public_id, "wird-verarbeitet")
+
+
+@forms.post("/dokumente/{public_id}/trennen")
+def split_document(
+    *,
+    session: SessionDep,
+    portal: PortalDep,
+    scope: StaffScope,
+    background: BackgroundTasks,
+    public_id: str,
+    seiten: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """Split the document before the given pages ("Hier trennen: ab Seite …").
+
+    Every part, the document itself included, is understood and filed again afterwards, in the
+    background like :func:`reprocess`.
+    """
+    doc = access.get_document(session, scope, public_id)
+    document_id = doc.id
+    # the split runs its own transactions; ours holds no lock at this point
+    session.rollback()
+    outcome = corrections.split_by_staff(portal.ctx, document_id, seiten, scope.actor)
+    if outcome.refusal:
+        return _back(public_id, outcome.refusal)
+    for part in outcome.parts:
+        background.add_task(run_pipeline, portal, part)
+    return _back(public_id, "getrennt")
 
 
 @router.get("/quarantaene")

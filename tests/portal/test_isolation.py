@@ -143,6 +143,9 @@ PROBES: dict[tuple[str, str], ProbeBuilder] = {
     ("POST", "/dokumente/{public_id}/neu-verarbeiten"): form_posts(
         "/dokumente/{pid}/neu-verarbeiten", {}
     ),
+    ("POST", "/dokumente/{public_id}/trennen"): form_posts(
+        "/dokumente/{pid}/trennen", {"seiten": "2"}
+    ),
     ("POST", "/dokumente/{public_id}/bezahlt"): form_posts("/dokumente/{pid}/bezahlt", {}),
     ("POST", "/dokumente/{public_id}/strittig"): form_posts(
         "/dokumente/{pid}/strittig", {"strittig": "1"}
