@@ -177,8 +177,9 @@ def evaluate_samples(
             if not path.exists():
                 continue
             report = reports[channel]
-            pages, words = _pdf_pages(path.read_bytes(), ocr)
-            result = understand_document(pages, clients, words=words, settings=settings)
+            pdf = path.read_bytes()
+            pages, words = _pdf_pages(pdf, ocr)
+            result = understand_document(pages, clients, raw=pdf, words=words, settings=settings)
             if channel == "scanned" and doc.get("page_texts"):
                 report.add_text(scan_condition(doc), "\n".join(doc["page_texts"]), "\n".join(pages))
             got_type = result.classification.label

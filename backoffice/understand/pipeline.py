@@ -14,8 +14,17 @@ from backoffice.config import UnderstandSettings
 
 from .einvoice import INCOMPLETE_FLAG, read_einvoice
 from .extract import extract_fields
+from .girocode import needs_girocode, read_girocodes, with_girocode
 from .routing import route_client
-from .schema import DOC_TYPES, Classification, ClientProfile, Routing, Understanding, WordLike
+from .schema import (
+    DOC_TYPES,
+    Classification,
+    ClientProfile,
+    Field,
+    Routing,
+    Understanding,
+    WordLike,
+)
 from .textcat import classify
 from .validate import validate
 
@@ -58,6 +67,18 @@ def _route(
     )
 
 
+def _with_girocode(doc_type: str, fields: list[Field], raw: bytes | None) -> list[Field]:
+    """Take the IBAN from the document's GiroCode when the text gave none (or an invalid one).
+
+    The page render this needs happens only when :func:`.girocode.needs_girocode` says so,
+    which keeps born-digital invoices with a readable IBAN at text-extraction cost.
+    """
+    if raw is None or not needs_girocode(doc_type, fields, raw):
+        return fields
+    codes = read_girocodes(raw)
+    return with_girocode(doc_type, fields, codes) if codes else fields
+
+
 def understand_document(
     pages: Sequence[str],
     clients: Sequence[ClientProfile],
@@ -70,8 +91,9 @@ def understand_document(
 ) -> Understanding:
     """Classify, route, extract and validate one document.
 
-    ``pages`` are the page texts, ``raw`` the original file's bytes (to find e-invoice XML),
-    ``words`` the word boxes per page if the text stage has them.
+    ``pages`` are the page texts, ``raw`` the original file's bytes (to find e-invoice XML and,
+    for a payment document without a usable IBAN in its text, the GiroCode), ``words`` the word
+    boxes per page if the text stage has them.
     """
     settings = settings or UnderstandSettings()
     einvoice = read_einvoice(raw) if raw else None
@@ -84,6 +106,7 @@ def understand_document(
             fields += [
                 f for f in extract_fields(pages, "invoice", words=words) if f.name not in have
             ]
+        fields = _with_girocode("invoice", fields, raw)
         routing = _route(
             pages,
             clients,
@@ -111,6 +134,7 @@ def understand_document(
     fields = extract_fields(
         pages, classification.label, words=words, subtype=classification.subtype
     )
+    fields = _with_girocode(classification.label, fields, raw)
     routing = _route(
         pages,
         clients,

@@ -16,7 +16,7 @@ DOC_TYPES: tuple[str, ...] = ("invoice", "reminder", "letter", "other")
 
 OTHER_SUBTYPES: tuple[str, ...] = ("contract", "tax_office", "bank_statement", "advertising")
 
-FieldSource = Literal["einvoice", "text", "staff"]
+FieldSource = Literal["einvoice", "girocode", "text", "staff"]
 
 INVOICE_FIELDS: tuple[str, ...] = (
     "invoice_number",
