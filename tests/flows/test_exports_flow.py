@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from backoffice.config import Settings
 from backoffice.exports.ledger import approve, pending_ids
-from backoffice.models import BookingEntry, BookingExport, BookingStatus, ExtractedField
+from backoffice.models import BookingEntry, BookingExport, BookingStatus
 from flows.exports import monthly_exports
-from tests.portal.world import build_world
+from tests.portal.world import build_world, give_vat
 
 pytestmark = [pytest.mark.flow]
 
@@ -20,17 +20,7 @@ def test_monthly_flow_proposes_then_exports_only_what_was_approved(tmp_path: Pat
     settings = Settings(var_dir=tmp_path / "var")
     world = build_world(settings, with_tokens=False)
     overrides = settings.model_dump(mode="json")
-    with world.ctx.catalog.session() as s:  # the world's invoice only has a gross total
-        for name, value in (("net_total", "100.00"), ("vat_total", "19.00")):
-            s.add(
-                ExtractedField(
-                    document_id=world.doc_ids["a_invoice"],
-                    name=name,
-                    value=value,
-                    confidence=0.9,
-                    source="text",
-                )
-            )
+    give_vat(world)
 
     first = monthly_exports("2024-03", overrides)
     # ALPHA's March invoice (RE-1001) is proposed, nothing is approved yet: no export.

@@ -14,29 +14,18 @@ from backoffice.models import (
     BookingEntry,
     BookingExport,
     BookingStatus,
-    ExtractedField,
     Role,
 )
 from backoffice.portal.users import create_user
 from tests.portal.conftest import csrf_of
-from tests.portal.world import PASSWORD, World
+from tests.portal.world import PASSWORD, World, give_vat
 
 Clients = Callable[..., TestClient]
 
 
 def _bookable(world: World) -> int:
     """Give ALPHA's March invoice its VAT (the world has only the gross) and propose."""
-    with world.ctx.catalog.session() as s:
-        for name, value in (("net_total", "100.00"), ("vat_total", "19.00")):
-            s.add(
-                ExtractedField(
-                    document_id=world.doc_ids["a_invoice"],
-                    name=name,
-                    value=value,
-                    confidence=0.9,
-                    source="text",
-                )
-            )
+    give_vat(world)
     (booking_id,) = propose_client(world.ctx, "ALPHA").created
     return booking_id
 

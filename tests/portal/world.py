@@ -197,6 +197,22 @@ USERS = {
 }
 
 
+def give_vat(world: World, key: str = "a_invoice") -> None:
+    """Give a world invoice its net and VAT (the world stores only gross totals), so that
+    bookings can be proposed for it."""
+    with world.ctx.catalog.session() as s:
+        for name, value in (("net_total", "100.00"), ("vat_total", "19.00")):
+            s.add(
+                ExtractedField(
+                    document_id=world.doc_ids[key],
+                    name=name,
+                    value=value,
+                    confidence=0.9,
+                    source="text",
+                )
+            )
+
+
 def build_world(settings: Settings, *, with_tokens: bool = True) -> World:
     """Clients ALPHA and BETA, four users, the documents of :data:`SPECS`, exports."""
     ctx = Context.from_settings(settings)

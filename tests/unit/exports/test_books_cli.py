@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from backoffice.commands.books import app
 from backoffice.config import Settings
-from backoffice.models import BookingEntry, BookingStatus, ExtractedField
-from tests.portal.world import build_world
+from backoffice.models import BookingEntry, BookingStatus
+from tests.portal.world import build_world, give_vat
 
 runner = CliRunner(env={"COLUMNS": "250"})
 
@@ -18,17 +18,7 @@ runner = CliRunner(env={"COLUMNS": "250"})
 def test_propose_list_approve_correct_export(tmp_path: Path) -> None:
     var = tmp_path / "var"
     world = build_world(Settings(var_dir=var), with_tokens=False)
-    with world.ctx.catalog.session() as s:  # the world's invoice only has a gross total
-        for name, value in (("net_total", "100.00"), ("vat_total", "19.00")):
-            s.add(
-                ExtractedField(
-                    document_id=world.doc_ids["a_invoice"],
-                    name=name,
-                    value=value,
-                    confidence=0.9,
-                    source="text",
-                )
-            )
+    give_vat(world)
     args = ["--var", str(var)]
 
     result = runner.invoke(app, ["propose", "--client", "ALPHA", *args])
