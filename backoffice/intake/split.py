@@ -38,7 +38,7 @@ from backoffice.intake.quarantine import quarantine_intake
 from backoffice.intake.separator import read_separator
 from backoffice.models import Document, Intake, IntakeStatus
 from backoffice.text import render_page
-from backoffice.text.render import PDFIUM_LOCK
+from backoffice.text.render import PDFIUM_LOCK, has_text_layer
 
 log = logging.getLogger(__name__)
 
@@ -189,23 +189,6 @@ def plan_groups(
     if current.pages:
         groups.append(current)
     return groups, separators, blanks
-
-
-def has_text_layer(pdf: pdfium.PdfDocument, index: int) -> bool:
-    """Whether the page carries text of its own (born-digital or already OCRed).
-
-    Such a page is never a blank back side, however little ink it has: a one-line letter must
-    not be dropped as empty. Checking the text layer is also much cheaper than the ink count.
-    """
-    page = pdf[index]
-    try:
-        textpage = page.get_textpage()
-        try:
-            return bool(textpage.get_text_range().strip())
-        finally:
-            textpage.close()
-    finally:
-        page.close()
 
 
 def cut_pages(pdf: pdfium.PdfDocument, pages: list[int]) -> bytes:

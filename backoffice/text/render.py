@@ -215,3 +215,25 @@ def render_page(
             return render_loaded_page(page, dpi, grey=grey)
         finally:
             page.close()
+
+
+def has_text_layer(pdf: bytes | pdfium.PdfDocument, index: int) -> bool:
+    """Whether the page carries text of its own (born-digital or already OCRed).
+
+    Such a page is never a blank back side, however little ink it has (a one-line letter must
+    not be dropped as empty), and reading it again with OCR cannot add anything.
+    """
+    with PDFIUM_LOCK, opened(pdf) as document:
+        return _page_has_text(document, index)
+
+
+def _page_has_text(document: pdfium.PdfDocument, index: int) -> bool:
+    page = document[index]
+    try:
+        textpage = page.get_textpage()
+        try:
+            return bool(textpage.get_text_range().strip())
+        finally:
+            textpage.close()
+    finally:
+        page.close()

@@ -15,6 +15,7 @@ from backoffice.config import UnderstandSettings
 from .einvoice import INCOMPLETE_FLAG, read_einvoice
 from .extract import extract_fields
 from .girocode import needs_girocode, read_girocodes, with_girocode
+from .reread import date_from_head, needs_reread, reread_head
 from .routing import route_client
 from .schema import (
     DOC_TYPES,
@@ -79,6 +80,15 @@ def _with_girocode(doc_type: str, fields: list[Field], raw: bytes | None) -> lis
     return with_girocode(doc_type, fields, codes) if codes else fields
 
 
+def _with_reread_date(doc_type: str, fields: list[Field], raw: bytes | None) -> list[Field]:
+    """Add the document's date from a second, line-by-line reading of the head of a scanned
+    page 1 when the first reading lost it (see :mod:`.reread`)."""
+    if raw is None or not needs_reread(doc_type, fields, raw):
+        return fields
+    found = date_from_head(doc_type, reread_head(raw))
+    return [*fields, found] if found is not None else fields
+
+
 def understand_document(
     pages: Sequence[str],
     clients: Sequence[ClientProfile],
@@ -135,6 +145,7 @@ def understand_document(
         pages, classification.label, words=words, subtype=classification.subtype
     )
     fields = _with_girocode(classification.label, fields, raw)
+    fields = _with_reread_date(classification.label, fields, raw)
     routing = _route(
         pages,
         clients,
