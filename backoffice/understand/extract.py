@@ -1599,31 +1599,70 @@ def _subject(doc: Doc) -> Hit | None:
     return None
 
 
-def _summary(doc: Doc) -> Field | None:
-    """The first sentences of the body (after the salutation), at most ~240 characters."""
+_ASK = re.compile(
+    r"\b(?:bitte|bitten|ersuchen|fordern|auffordern|benötigen\s+wir|brauchen\s+wir|"
+    r"(?:senden|schicken|reichen|teilen|melden|rufen|zahlen|überweisen|ermöglichen|geben|"
+    r"bestätigen|kontaktieren|unterschreiben)\s+Sie|please|kindly|we\s+ask)\b",
+    re.IGNORECASE,
+)
+"""Words with which a letter asks its reader to do something."""
+SUMMARY_MAX = 240
+
+
+def _body_sentences(doc: Doc) -> tuple[list[str], int | None]:
+    """The sentences between salutation and closing, and the page the body starts on."""
     lines = list(doc.nonempty())
     start = next((i + 1 for i, line in enumerate(lines) if lb.SALUTATION.match(line.text)), None)
     if start is None:
-        return None
+        return [], None
     body: list[str] = []
     for line in lines[start:]:
         if lb.CLOSING.match(line.text):
             break
         body.append(line.text.strip())
-        if sum(len(b) for b in body) > 400:
+        if sum(len(b) for b in body) > 1500:
             break
     text = re.sub(r"\s+", " ", " ".join(body)).strip()
-    if not text:
+    page = lines[start].page if start < len(lines) else None
+    sentences: list[str] = []
+    for piece in re.split(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ])", text):
+        # a date's day ("bis zum 17. Juni") ends in a dot but does not end the sentence
+        if sentences and re.search(r"\b\d{1,2}\.$", sentences[-1]):
+            sentences[-1] = f"{sentences[-1]} {piece}"
+        elif piece:
+            sentences.append(piece)
+    return sentences, page
+
+
+def _summary(doc: Doc, due: date | None) -> Field | None:
+    """One line of what the letter asks the reader to do, with the deadline if there is one.
+
+    The sentence that asks ("Bitte senden Sie uns …", "wir bitten um Ihre Stellungnahme …") is
+    what the reader needs, not the letter's opening, which mostly gives the context; a sentence
+    that also names a date wins among several. A letter that asks nothing is summed up by its
+    first sentence. The deadline is added when the chosen sentence does not carry it.
+    """
+    sentences, page = _body_sentences(doc)
+    if not sentences:
         return None
-    sentences = re.split(r"(?<=[.!?])\s+(?=[A-ZÄÖÜ])", text)
-    summary = ""
-    for s in sentences:
-        if summary and len(summary) + len(s) > 240:
-            break
-        summary = f"{summary} {s}".strip()
-    if len(summary) > 240:
-        summary = summary[:237].rsplit(" ", 1)[0] + " …"
-    return Field("summary", summary, 0.6, "text", lines[start].page if start < len(lines) else None)
+
+    def weight(sentence: str) -> float:
+        return 2.0 * bool(_ASK.search(sentence)) + 1.0 * bool(find_dates(sentence))
+
+    best = max(sentences, key=lambda s: (weight(s), -sentences.index(s)))
+    asked = bool(_ASK.search(best))
+    summary = best if asked else sentences[0]
+    position = sentences.index(summary)
+    if not find_dates(summary) and position > 0:
+        # "Bitte ermöglichen Sie dem Techniker den Zugang." refers to the date just before it
+        context = find_dates(sentences[position - 1])
+        if context:
+            summary = f"{summary} (am {context[0].value:%d.%m.%Y})"
+    if len(summary) > SUMMARY_MAX:
+        summary = summary[: SUMMARY_MAX - 3].rsplit(" ", 1)[0] + " …"
+    if due is not None and due not in {d.value for d in find_dates(summary)}:
+        summary = f"{summary} (bis {due:%d.%m.%Y})"
+    return Field("summary", summary, 0.7 if asked else 0.5, "text", page)
 
 
 def extract_letter(doc: Doc) -> list[Field]:
@@ -1641,7 +1680,7 @@ def extract_letter(doc: Doc) -> list[Field]:
     dl = deadline(doc, _date_hit_to_date(written))
     if dl:
         fields.append(dl.field("deadline"))
-    summary = _summary(doc)
+    summary = _summary(doc, _date_hit_to_date(dl) if dl else None)
     if summary:
         fields.append(summary)
     return fields

@@ -220,7 +220,10 @@ def test_letter_fields() -> None:
     assert v["subject"] == "Wartung der Heizungsanlage im Objekt Gartenweg 2"
     assert v["sender_name"] == "Hausverwaltung Krause"
     assert v["deadline"] == "2026-03-20"
-    assert v["summary"].startswith("wir möchten Ihnen mitteilen")
+    # what is asked, not the opening ("wir möchten Ihnen mitteilen, dass …")
+    assert (
+        v["summary"] == "Bitte teilen Sie uns bis zum 20.03.2026 mit, ob der Termin für Sie passt."
+    )
     v = values(extract_fields([LETTER_ABOUT_INVOICE], "letter"))
     assert v["subject"] == "Ihre Anfrage vom 10.03.2026"  # unlabelled: line above salutation
     assert v["sender_name"] == "Schreinerei Holzwurm e.K."
