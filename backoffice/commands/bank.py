@@ -1,4 +1,7 @@
-"""``backoffice bank …``: import bank statements, list what no open item was found for.
+"""``backoffice bank …``: import bank statements, work what no open item was found for.
+
+``unmatched`` lists those payments, ``assign`` applies one to the open items staff name, and
+``ignore`` sets one aside that pays no item (a bank fee, a transfer between own accounts).
 
 A thin shell over :mod:`backoffice.followups.reconcile`, where every import and payment is
 audited. The audit actor is ``cli:<user>`` (the login of whoever runs the command).
@@ -117,3 +120,60 @@ def unmatched(
             )
         console.print(table)
         console.print(f"{len(rows)} Zahlungen ohne Zuordnung.")
+
+
+@app.command("assign")
+def assign(
+    transaction_id: Annotated[int, typer.Argument(help="Nr der Zahlung (siehe „bank unmatched“).")],
+    followup_ids: Annotated[
+        list[int],
+        typer.Argument(help="Nr der offenen Posten, in dieser Reihenfolge bezahlt."),
+    ],
+    var: VarOption = None,
+) -> None:
+    """Eine nicht zugeordnete Zahlung offenen Posten von Hand zuordnen."""
+    from backoffice.cli import _context
+    from backoffice.display import money
+    from backoffice.followups.reconcile import PaymentError, assign_payment
+
+    ctx = _context(var)
+    try:
+        with ctx.catalog.session() as session:
+            decision = assign_payment(
+                session,
+                transaction_id,
+                followup_ids,
+                actor=cli_actor(),
+                tolerance=ctx.settings.followups.amount_tolerance,
+            )
+    except PaymentError as exc:
+        console.print(f"[red]Nicht zugeordnet:[/] {exc}")
+        raise typer.Exit(1) from exc
+    for a in decision.allocations:
+        state = "bezahlt" if a.settles else "Teilzahlung"
+        console.print(f"Posten {a.item_id}: {money(a.amount)} ({state})")
+    console.print(
+        f"Zahlung {transaction_id} {STATUS_LABELS.get(decision.status, decision.status)}."
+    )
+
+
+@app.command("ignore")
+def ignore(
+    transaction_id: Annotated[int, typer.Argument(help="Nr der Zahlung (siehe „bank unmatched“).")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Warum, z. B. „Bankgebühr“ oder „Umbuchung“.")
+    ] = "",
+    var: VarOption = None,
+) -> None:
+    """Eine Zahlung ohne Posten ablegen (Bankgebühr, Umbuchung zwischen eigenen Konten)."""
+    from backoffice.cli import _context
+    from backoffice.followups.reconcile import PaymentError, ignore_payment
+
+    ctx = _context(var)
+    try:
+        with ctx.catalog.session() as session:
+            ignore_payment(session, transaction_id, actor=cli_actor(), reason=reason)
+    except PaymentError as exc:
+        console.print(f"[red]Nicht geändert:[/] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"Zahlung {transaction_id} wird nicht mehr als offen geführt.")

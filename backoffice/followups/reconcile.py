@@ -18,7 +18,10 @@ The matching rules are deliberately cautious, because a wrong match hides an unp
 * **IBAN and amount** without a reference settle an item only when exactly one open item of that
   counterparty has that amount;
 * anything else (ambiguous references, overpayments, unknown payers) stays **unmatched** and is
-  listed for staff, who can mark items paid by hand (:func:`mark_paid`).
+  listed for staff, who assign it to the right items by hand (:func:`assign_payment`), set it
+  aside when it pays no item (:func:`ignore_payment`: a bank fee, a transfer between the
+  client's own accounts), or mark items paid that were paid outside the account
+  (:func:`mark_paid`).
 
 :func:`decide` is pure (candidates in, a decision out), so the rules are tested without a
 catalog; :func:`import_statement` is the catalog side around it.
@@ -324,9 +327,19 @@ def _open_items(session: Session, client_id: int, kind: FollowUpKind) -> list[Fo
 
 
 def apply_decision(
-    session: Session, tx: BankTransaction, decision: Decision, followups: dict[int, FollowUp]
+    session: Session,
+    tx: BankTransaction,
+    decision: Decision,
+    followups: dict[int, FollowUp],
+    *,
+    settled_by: str = "bank",
 ) -> None:
-    """Record ``decision`` for ``tx``: payment matches, paid amounts, settled items."""
+    """Record ``decision`` for ``tx``: payment matches, paid amounts, settled items.
+
+    ``settled_by`` says who decided the match (``bank`` for the automatic rules, ``staff`` for
+    a payment assigned by hand); a Skonto settlement is always ``skonto``, because that is what
+    explains why less than the invoice amount was paid.
+    """
     tx.status = decision.status
     for allocation in decision.allocations:
         followup = followups[allocation.item_id]
@@ -343,7 +356,7 @@ def apply_decision(
         if allocation.settles:
             followup.status = FollowUpStatus.DONE
             followup.paid_on = tx.booking_date
-            followup.settled_by = "skonto" if allocation.kind == "skonto" else "bank"
+            followup.settled_by = "skonto" if allocation.kind == "skonto" else settled_by
 
 
 def match_transaction(
@@ -364,8 +377,13 @@ def match_transaction(
     return decision, followups
 
 
-def _suffix(statements: Sequence[BankStatement]) -> str:
-    return ".csv" if statements and statements[0].source_format == "csv" else ".xml"
+STATEMENT_FILES = {"csv": (".csv", "text/csv"), "mt940": (".sta", "text/plain")}
+"""How an imported statement file is stored, by format; CAMT.053 (any version) as XML."""
+
+
+def _stored_as(statements: Sequence[BankStatement]) -> tuple[str, str]:
+    kind = statements[0].source_format if statements else ""
+    return STATEMENT_FILES.get(kind, (".xml", "application/xml"))
 
 
 def import_statement(
@@ -384,11 +402,12 @@ def import_statement(
             raise PaymentError(f"Unbekannter Mandant: {client_code}")
         bookings = [e.booking_date for s in statements for e in s.entries]
         last = max(bookings) if bookings else date.today()
-        key = content_key(client_scope(client.code), "bank", sha256_hex(data), _suffix(statements))
+        suffix, media_type = _stored_as(statements)
+        key = content_key(client_scope(client.code), "bank", sha256_hex(data), suffix)
         ctx.store.put(
             key,
             data,
-            content_type="text/csv" if key.endswith(".csv") else "application/xml",
+            content_type=media_type,
             # A Kontoauszug is a Buchungsbeleg: kept like an invoice.
             retain_until=retain_until(DocType.INVOICE, last, date.today()),
         )
@@ -543,3 +562,190 @@ def mark_paid(
     )
     session.flush()
     return followup
+
+
+ASSIGNED_REASON = "von Hand zugeordnet"
+DIRECTION = {
+    FollowUpKind.PAYABLE: ("eine Abbuchung", "Eingangsrechnungen (Verbindlichkeiten)"),
+    FollowUpKind.RECEIVABLE: ("ein Zahlungseingang", "Ausgangsrechnungen (Forderungen)"),
+}
+"""Money out pays the client's payables, money in its receivables: (what the payment is,
+what it may be assigned to), for the refusal message."""
+
+
+def _unmatched_transaction(
+    session: Session, transaction_id: int, client_ids: Collection[int] | None
+) -> BankTransaction:
+    """The transaction, locked, if it is still waiting for staff; else a :class:`PaymentError`.
+
+    The row lock (PostgreSQL) makes a form sent twice fail the second time instead of paying
+    the items twice: the second request waits, then sees the transaction is no longer open.
+    """
+    tx = session.get(BankTransaction, transaction_id, with_for_update=True)
+    if tx is None or (client_ids is not None and tx.client_id not in client_ids):
+        raise PaymentError(f"Buchung {transaction_id} nicht gefunden.")
+    if tx.status != UNMATCHED:
+        raise PaymentError(f"Buchung {transaction_id} ist schon bearbeitet (Status: {tx.status}).")
+    return tx
+
+
+def allocate_by_hand(
+    payment: Payment, items: Sequence[OpenItem], tolerance: Decimal = CENT
+) -> Decision:
+    """Spread ``payment`` over ``items`` in the order given, as staff chose them.
+
+    Each item takes what is still outstanding on it, the last one takes the rest. An item is
+    settled when its share equals the outstanding amount within ``tolerance``, or the agreed
+    Skonto amount when paid in time (the same rule as automatic matching, :func:`_settling`);
+    a smaller share is a partial payment. The transaction is then ``matched`` when every item
+    is settled and ``partial`` when the last one stays partly open, as with an automatic
+    partial payment.
+
+    Refused (:class:`PaymentError`) rather than guessed: a payment larger than the items'
+    outstanding (the surplus would belong nowhere; assign a further item, or record the
+    overpayment elsewhere) and an item the payment does not reach at all (the choice of items
+    is then wrong, and a zero payment match would only mislead).
+    """
+    if not items:
+        raise PaymentError("Bitte mindestens einen offenen Posten wählen.")
+    if payment.amount <= 0:
+        raise PaymentError("Die Buchung hat den Betrag 0 und bezahlt nichts.")
+    total = sum((i.outstanding for i in items), Decimal(0))
+    if payment.amount > total + tolerance:
+        raise PaymentError(
+            f"Betrag {money(payment.amount)} ist höher als der offene Betrag der gewählten "
+            f"Posten ({money(total)}). Bitte alle Posten wählen, die die Zahlung bezahlt."
+        )
+    allocations: list[Allocation] = []
+    remaining = payment.amount
+    for n, item in enumerate(items):
+        last = n == len(items) - 1
+        share = remaining if last else min(remaining, item.outstanding)
+        if share <= 0:
+            raise PaymentError(
+                f"Der Betrag {money(payment.amount)} reicht nicht bis Posten {item.id}: "
+                "bitte nur die Posten wählen, die die Zahlung bezahlt."
+            )
+        portion = Payment(share, payment.booking_date, payment.counterparty_iban, "")
+        allocation = _settling(item, portion, tolerance, ASSIGNED_REASON)
+        if allocation is None:
+            # Not settling and within the total: less than outstanding, a partial payment.
+            allocation = Allocation(
+                item.id,
+                share,
+                "partial",
+                False,
+                f"{ASSIGNED_REASON}, Teilzahlung (offen {money(item.outstanding - share)})",
+            )
+        allocations.append(allocation)
+        remaining -= allocation.amount
+    status = MATCHED if all(a.settles for a in allocations) else PARTIAL
+    return Decision(status, tuple(allocations))
+
+
+def assign_payment(
+    session: Session,
+    transaction_id: int,
+    followup_ids: Sequence[int],
+    *,
+    actor: str,
+    tolerance: Decimal = CENT,
+    client_ids: Collection[int] | None = None,
+) -> Decision:
+    """Apply an unmatched payment to the open items staff chose (:func:`allocate_by_hand`).
+
+    Only ``unmatched`` transactions: a partial or matched one already has its items, and an
+    ignored one was set aside on purpose. The items must be open payables (for money going out)
+    or receivables (for money coming in) of the transaction's client. Settled items are closed
+    with ``settled_by="staff"`` and the booking date as the day paid, which also stops their
+    dunning. ``client_ids`` restricts which clients' transactions may be touched.
+    """
+    tx = _unmatched_transaction(session, transaction_id, client_ids)
+    if tx.currency != "EUR":
+        raise PaymentError(
+            f"Buchung {tx.id} ist in {tx.currency}; bitte den Euro-Betrag über "
+            "„Bezahlt“ am Posten erfassen."
+        )
+    wanted = list(dict.fromkeys(followup_ids))
+    kind = FollowUpKind.RECEIVABLE if tx.amount > 0 else FollowUpKind.PAYABLE
+    found = {
+        f.id: f
+        for f in session.scalars(select(FollowUp).where(FollowUp.id.in_(wanted)).with_for_update())
+    }
+    items: list[OpenItem] = []
+    for followup_id in wanted:
+        followup = found.get(followup_id)
+        if followup is None:
+            raise PaymentError(f"Posten {followup_id} nicht gefunden.")
+        if followup.client_id != tx.client_id:
+            raise PaymentError(
+                f"Posten {followup_id} gehört zu einem anderen Mandanten als die Buchung."
+            )
+        if followup.kind != kind:
+            what, allowed = DIRECTION[kind]
+            raise PaymentError(
+                f"Posten {followup_id} passt nicht zur Zahlungsrichtung: Buchung {tx.id} ist "
+                f"{what}, sie lässt sich nur {allowed} zuordnen."
+            )
+        if followup.status != FollowUpStatus.OPEN:
+            raise PaymentError(f"Posten {followup_id} ist nicht mehr offen.")
+        item = _item(followup)
+        if item is None:
+            raise PaymentError(f"Posten {followup_id} hat keinen offenen Betrag.")
+        items.append(item)
+    payment = Payment(
+        amount=abs(tx.amount),
+        booking_date=tx.booking_date,
+        counterparty_iban=tx.counterparty_iban,
+        remittance=tx.remittance or "",
+    )
+    decision = allocate_by_hand(payment, items, tolerance)
+    apply_decision(session, tx, decision, found, settled_by="staff")
+    record_event(
+        session,
+        actor=actor,
+        action="bank.assigned",
+        client_id=tx.client_id,
+        detail={
+            "transaction_id": tx.id,
+            "amount": str(tx.amount),
+            "status": decision.status,
+            "allocations": [
+                {"followup_id": a.item_id, "amount": str(a.amount), "kind": a.kind}
+                for a in decision.allocations
+            ],
+            "settled": [a.item_id for a in decision.allocations if a.settles],
+        },
+    )
+    session.flush()
+    return decision
+
+
+def ignore_payment(
+    session: Session,
+    transaction_id: int,
+    *,
+    actor: str,
+    reason: str = "",
+    client_ids: Collection[int] | None = None,
+) -> BankTransaction:
+    """Set an unmatched payment aside that pays no open item (bank fee, own-account transfer).
+
+    It leaves the list of payments waiting for staff; the reason is kept in the audit log,
+    which is where anyone asking later why a payment was not booked against an invoice looks.
+    """
+    tx = _unmatched_transaction(session, transaction_id, client_ids)
+    tx.status = IGNORED
+    record_event(
+        session,
+        actor=actor,
+        action="bank.ignored",
+        client_id=tx.client_id,
+        detail={
+            "transaction_id": tx.id,
+            "amount": str(tx.amount),
+            "reason": reason.strip()[:500],
+        },
+    )
+    session.flush()
+    return tx

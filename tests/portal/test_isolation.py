@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -22,7 +24,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from starlette.routing import Mount
 
-from backoffice.models import Document, QuarantineEntry
+from backoffice.models import BankTransaction, Document, FollowUp, FollowUpKind, QuarantineEntry
 from tests.portal.conftest import csrf_of
 from tests.portal.world import World
 
@@ -96,6 +98,48 @@ def export_probes(a: Attack) -> list[Probe]:
         Probe("GET", f"/exporte/{own}/..%2F..%2F{v}%2Fexports%2F2024-03%2FEXTF_{v}.csv", "denied"),
         Probe("GET", f"/exporte/{own}/../{v}/exports/2024-03/EXTF_{v}.csv", "denied"),
         Probe("GET", f"/exporte/{v}%2F..%2F{own}/2024-03/EXTF_{own}.csv", "denied"),
+    ]
+
+
+def unmatched_payment(world: World, code: str) -> int:
+    """An unmatched debit of ``code`` (made once per world) for the bank action probes."""
+    key = f"unmatched_payment:{code}"
+    if key not in world.extra:
+        with world.ctx.catalog.session() as s:
+            tx = BankTransaction(
+                client_id=world.clients[code],
+                entry_key=f"probe-{code}",
+                booking_date=date(2024, 3, 20),
+                amount=Decimal("-8400.00") if code == "BETA" else Decimal("-119.00"),
+                currency="EUR",
+                remittance="Überweisung",
+                status="unmatched",
+            )
+            s.add(tx)
+            s.flush()
+            world.extra[key] = tx.id
+    return int(world.extra[key])
+
+
+def payable_of(world: World, code: str) -> int:
+    with world.ctx.catalog.session() as s:
+        return (
+            s.scalars(
+                select(FollowUp.id).where(
+                    FollowUp.client_id == world.clients[code], FollowUp.kind == FollowUpKind.PAYABLE
+                )
+            ).first()
+            or 0
+        )
+
+
+def bank_assign_probes(a: Attack) -> list[Probe]:
+    """The victim's payment with the victim's item, and the attacker's own payment with it."""
+    own = "ALPHA" if a.victim == "BETA" else "BETA"
+    item = {"posten": str(payable_of(a.world, a.victim))}
+    return [
+        Probe("POST", f"/bank/{unmatched_payment(a.world, a.victim)}/zuordnen", "denied", item),
+        Probe("POST", f"/bank/{unmatched_payment(a.world, own)}/zuordnen", "denied", item),
     ]
 
 
@@ -173,6 +217,15 @@ PROBES: dict[tuple[str, str], ProbeBuilder] = {
             "denied",
             data={"client": a.victim},
             files={"file": ("auszug.xml", b"<Document/>", "application/xml")},
+        )
+    ],
+    ("POST", "/bank/{transaction_id}/zuordnen"): bank_assign_probes,
+    ("POST", "/bank/{transaction_id}/ignorieren"): lambda a: [
+        Probe(
+            "POST",
+            f"/bank/{unmatched_payment(a.world, a.victim)}/ignorieren",
+            "denied",
+            data={"grund": "Angriff"},
         )
     ],
     ("GET", "/mandanten"): lambda a: [Probe("GET", "/mandanten", "filtered")],

@@ -1,5 +1,5 @@
-"""``backoffice bank import|unmatched`` against a real catalog and archive folder (payments by
-hand are ``backoffice followups paid``)."""
+"""``backoffice bank import|unmatched|assign|ignore`` against a real catalog and archive folder
+(payments outside the account are ``backoffice followups paid``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from backoffice.commands.bank import app
 from backoffice.config import Settings
-from backoffice.models import AuditEvent, FollowUpStatus
+from backoffice.models import AuditEvent, BankTransaction, FollowUpStatus
 from backoffice.samples.camt import EntrySpec, make_camt053
 from tests.unit.followups.bank_world import ACCOUNT, SUPPLIER_IBAN, build_ledger
 
@@ -74,3 +74,53 @@ def test_import_refuses_a_file_that_is_no_statement(settings: Settings, tmp_path
     )
     assert result.exit_code == 1
     assert "Nicht eingelesen" in result.output and "Keine CAMT.053" in result.output
+
+
+def test_assign_and_ignore_round_trip(settings: Settings, tmp_path: Path) -> None:
+    ledger = build_ledger(settings)
+    first = ledger.invoice("RE-8001", "100.00")
+    second = ledger.invoice("RE-8002", "60.00")
+    file = tmp_path / "auszug.xml"
+    file.write_bytes(
+        make_camt053(
+            ACCOUNT,
+            [
+                EntrySpec(date(2025, 3, 14), Decimal("-130.00"), "Müller", None, "Sammelzahlung"),
+                EntrySpec(date(2025, 3, 14), Decimal("-4.90"), "Bank", None, "Kontoführung"),
+            ],
+            statement_id="2025-03-14",
+        )
+    )
+    var = ["--var", str(settings.var_dir)]
+    assert runner.invoke(app, ["import", str(file), "--client", "KLEIN", *var]).exit_code == 0
+    with ledger.ctx.catalog.session() as s:
+        rows = s.execute(select(BankTransaction.remittance, BankTransaction.id)).tuples().all()
+        ids = {text: tx_id for text, tx_id in rows}
+    payment, fee = ids["Sammelzahlung"], ids["Kontoführung"]
+
+    wrong = runner.invoke(app, ["assign", str(fee), "999", *var])
+    assert wrong.exit_code == 1 and "Posten 999 nicht gefunden" in wrong.output
+
+    assigned = runner.invoke(app, ["assign", str(payment), str(first), str(second), *var])
+    assert assigned.exit_code == 0, assigned.output
+    assert f"Posten {first}: 100,00 € (bezahlt)" in assigned.output
+    assert f"Posten {second}: 30,00 € (Teilzahlung)" in assigned.output
+    assert ledger.followup(first).status == FollowUpStatus.DONE
+    assert ledger.followup(second).outstanding == Decimal("30.00")
+
+    ignored = runner.invoke(app, ["ignore", str(fee), "--reason", "Bankgebühr", *var])
+    assert ignored.exit_code == 0, ignored.output
+    listed = runner.invoke(app, ["unmatched", "--client", "KLEIN", *var])
+    assert "Keine offenen Zahlungen" in listed.output
+    again = runner.invoke(app, ["ignore", str(fee), *var])
+    assert again.exit_code == 1 and "schon bearbeitet" in again.output
+
+    with ledger.ctx.catalog.session() as s:
+        assert s.get_one(BankTransaction, payment).status == "partial"
+        events = list(s.scalars(select(AuditEvent).where(AuditEvent.action.like("bank.%"))))
+    assert [(e.action, e.actor.startswith("cli:")) for e in events] == [
+        ("bank.import", True),
+        ("bank.assigned", True),
+        ("bank.ignored", True),
+    ]
+    assert events[2].detail["reason"] == "Bankgebühr"
