@@ -221,6 +221,9 @@ class Intake(Base):
     client_hint: Mapped[str | None] = mapped_column(String(32))
     """Client code known from where it came (mailbox, upload by a client), if any."""
     page_count: Mapped[int | None] = mapped_column(Integer)
+    separator_pages: Mapped[list[Any] | None] = mapped_column(JSON)
+    """1-based pages that were separator sheets, written when the intake is split; ``[]`` means
+    the batch came without sheets (so its documents may be cut at detected first pages)."""
     error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     redeliveries: Mapped[int] = mapped_column(Integer, default=0)

@@ -49,7 +49,6 @@ from backoffice.intake.quarantine import quarantine_document
 from backoffice.intake.receive import Received, receive_path
 from backoffice.intake.split import cut_pages, split_intake
 from backoffice.models import (
-    AuditEvent,
     Client,
     DocType,
     Document,
@@ -392,32 +391,24 @@ SplitPrepare = Callable[[Session, Document], dict[str, Any]]
 def is_unseparated_batch(session: Session, doc: Document) -> bool:
     """True for the only document of a multi-page PDF intake that had no separator sheets.
 
-    The signal is the intake's ``intake.split`` audit event: it lists the separator pages found
-    (an empty list means none), and it is written in the same transaction as the documents, so
-    it is there whenever the document is. A sheet anywhere means staff separated the batch
-    themselves, and that is never second-guessed. Being the intake's *only* document is the
-    second half: after this stage cuts a batch, the intake has several documents and none of
-    them qualifies again, so the cut happens once even if a worker repeats the stage. E-mail
-    attachments count too: scanners that mail their stacks are common, and a born-digital
-    document seldom shows a confident first page inside (see ``bench/bench_firstpage.py``).
+    The signal is the intake's ``separator_pages``, written in the same transaction as its
+    documents when it is split (an empty list means none were found). A sheet anywhere means
+    staff separated the batch themselves, and that is never second-guessed. Being the intake's
+    *only* document is the second half: after this stage cuts a batch, the intake has several
+    documents and none of them qualifies again, so the cut happens once even if a worker
+    repeats the stage. E-mail attachments count too: scanners that mail their stacks are
+    common, and a born-digital document seldom shows a confident first page inside (see
+    ``bench/bench_firstpage.py``).
     """
     if doc.page_count < 2 or not (doc.original_key or "").endswith(".pdf"):
+        return False
+    intake = session.get(Intake, doc.intake_id)
+    if intake is None or intake.separator_pages != []:
         return False
     documents = session.scalar(
         select(func.count()).select_from(Document).where(Document.intake_id == doc.intake_id)
     )
-    if documents != 1:
-        return False
-    event = session.scalars(
-        select(AuditEvent)
-        .where(
-            AuditEvent.action == "intake.split",
-            AuditEvent.detail["intake_id"].as_integer() == doc.intake_id,
-        )
-        .order_by(AuditEvent.id)
-        .limit(1)
-    ).first()
-    return event is not None and event.detail.get("separator_pages") == []
+    return documents == 1
 
 
 def _read_whole(ctx: Context, doc: Document) -> _Whole | None:

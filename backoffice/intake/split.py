@@ -415,6 +415,7 @@ def split_intake(
             docs.append(doc)
         intake.status = IntakeStatus.SPLIT
         intake.page_count = page_count
+        intake.separator_pages = [p + 1 for p in separators]
         session.flush()
         record_event(
             session,

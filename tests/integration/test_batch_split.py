@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from backoffice.config import Settings
 from backoffice.context import Context
 from backoffice.intake.firstpage import uncertain_pages
-from backoffice.models import AuditEvent, Client, Document, DocumentStatus
+from backoffice.models import AuditEvent, Client, Document, DocumentStatus, Intake
 from backoffice.pipeline import (
     pending_documents,
     receive,
@@ -117,6 +117,7 @@ def test_batch_without_separator_sheets_is_cut_into_its_documents(
         codes = {c.id: c.code for c in s.scalars(select(Client))}
         docs = list(s.scalars(select(Document).order_by(Document.first_page)))
         assert [d.pages for d in docs] == [pages for _, pages in batch.documents]
+        assert s.get_one(Intake, docs[0].intake_id).separator_pages == []  # why it was cut
         for doc, (expected, pages) in zip(docs, batch.documents, strict=True):
             assert doc.first_page == pages[0] and doc.page_count == len(pages)
             assert doc.status == DocumentStatus.FILED, (expected.id, doc.flags)

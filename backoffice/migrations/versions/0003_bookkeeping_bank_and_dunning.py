@@ -7,7 +7,8 @@ Create Date: 2026-11-23
 Adds the tables behind follow-ups and bookkeeping: stable personal accounts per correspondent,
 booking lines with their approval and export state, the exports filed in the archive, imported
 bank transactions with the payments matched to open items, and the dunning notices of the
-client's receivables. Existing follow-ups get payment state (paid amount, Skonto, disputed);
+client's receivables. Intakes record their separator pages (a batch without any is cut at
+detected first pages). Existing follow-ups get payment state (paid amount, Skonto, disputed);
 correspondents get a postal/e-mail address for dunning letters; clients get letterhead and
 DATEV numbers.
 """
@@ -255,6 +256,9 @@ def upgrade() -> None:
             sa.Column("consumer", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
 
+    with op.batch_alter_table("intakes", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("separator_pages", sa.JSON(), nullable=True))
+
     with op.batch_alter_table("followups", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("skonto_percent", sa.Numeric(precision=5, scale=2), nullable=True)
@@ -273,6 +277,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("intakes", schema=None) as batch_op:
+        batch_op.drop_column("separator_pages")
+
     with op.batch_alter_table("followups", schema=None) as batch_op:
         batch_op.drop_column("disputed")
         batch_op.drop_column("settled_by")
