@@ -387,6 +387,8 @@ class AuditEvent(Base):
     """
 
     __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_action_at", "action", "at"),)
+    """Login limits and the once-a-day digest ask "which events of this kind since then"."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

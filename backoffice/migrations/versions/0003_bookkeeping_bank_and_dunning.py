@@ -7,10 +7,10 @@ Create Date: 2026-11-23
 Adds the tables behind follow-ups and bookkeeping: stable personal accounts per correspondent,
 booking lines with their approval and export state, the exports filed in the archive, imported
 bank transactions with the payments matched to open items, and the dunning notices of the
-client's receivables. Intakes record their separator pages (a batch without any is cut at
-detected first pages). Existing follow-ups get payment state (paid amount, Skonto, disputed);
-correspondents get a postal/e-mail address for dunning letters; clients get letterhead and
-DATEV numbers.
+client's receivables. The audit log gets an index by action and time (login limits, daily
+digests). Intakes record their separator pages (a batch without any is cut at detected first
+pages). Existing follow-ups get payment state (paid amount, Skonto, disputed); correspondents
+get a postal/e-mail address for dunning letters; clients get letterhead and DATEV numbers.
 """
 
 from collections.abc import Sequence
@@ -259,6 +259,9 @@ def upgrade() -> None:
     with op.batch_alter_table("intakes", schema=None) as batch_op:
         batch_op.add_column(sa.Column("separator_pages", sa.JSON(), nullable=True))
 
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_events_action_at", ["action", "at"], unique=False)
+
     with op.batch_alter_table("followups", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("skonto_percent", sa.Numeric(precision=5, scale=2), nullable=True)
@@ -277,6 +280,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_events_action_at")
+
     with op.batch_alter_table("intakes", schema=None) as batch_op:
         batch_op.drop_column("separator_pages")
 
