@@ -217,6 +217,11 @@ def render_page(
             page.close()
 
 
+def looks_like_pdf(data: bytes | None) -> bool:
+    """A ``%PDF-`` marker within the first kilobyte, where PDF readers accept it."""
+    return bool(data) and b"%PDF-" in (data or b"")[:1024]
+
+
 def has_text_layer(pdf: bytes | pdfium.PdfDocument, index: int) -> bool:
     """Whether the page carries text of its own (born-digital or already OCRed).
 

@@ -24,6 +24,8 @@ from typing import Any
 import facturx
 from lxml import etree
 
+from backoffice.text.render import looks_like_pdf
+
 from .extract import Doc, find_labelled, payment_terms, value_date
 from .labels import DUE_DATE
 from .normalize import format_amount, format_rate
@@ -64,7 +66,7 @@ class EInvoice:
 def _xml_bytes(data: bytes) -> bytes | None:
     """The e-invoice XML inside ``data`` (a PDF or the XML itself), or ``None``."""
     head = data[:1024].lstrip()
-    if head.startswith(b"%PDF") or b"%PDF-" in data[:1024]:
+    if looks_like_pdf(data):
         try:
             _name, xml = facturx.get_xml_from_pdf(data, check_xsd=False)
         except Exception as exc:  # broken PDFs are for the text stage to judge

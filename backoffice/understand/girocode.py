@@ -33,7 +33,7 @@ import zxingcpp
 from PIL import Image
 
 from backoffice.text.model import TextError
-from backoffice.text.render import PDFIUM_LOCK, opened, render_page
+from backoffice.text.render import PDFIUM_LOCK, looks_like_pdf, opened, render_page
 
 from .normalize import valid_bic, valid_iban
 from .schema import INVOICE_FIELDS, REMINDER_FIELDS, BBox, Field, FieldSource
@@ -201,11 +201,6 @@ def read_girocodes(
     return []
 
 
-def _is_pdf(raw: bytes | None) -> bool:
-    """The same test the e-invoice reader uses: a ``%PDF-`` marker within the first kilobyte."""
-    return bool(raw) and b"%PDF-" in (raw or b"")[:1024]
-
-
 def needs_girocode(doc_type: str, fields: Sequence[Field], raw: bytes | None) -> bool:
     """Whether a document's GiroCode should be read: the rule that keeps renders rare.
 
@@ -213,7 +208,7 @@ def needs_girocode(doc_type: str, fields: Sequence[Field], raw: bytes | None) ->
     digits; a valid text IBAN is never second-guessed (that would render every invoice), and an
     IBAN from e-invoice XML is never touched.
     """
-    if doc_type not in GIROCODE_TYPES or not _is_pdf(raw):
+    if doc_type not in GIROCODE_TYPES or not looks_like_pdf(raw):
         return False
     iban = next((f for f in fields if f.name == "iban"), None)
     if iban is None:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from backoffice.config import OcrSettings
 from backoffice.text.model import TextError
 from backoffice.text.ocr import OcrError, TesseractEngine
-from backoffice.text.render import has_text_layer, render_page
+from backoffice.text.render import has_text_layer, looks_like_pdf, render_page
 
 from .schema import Field
 
@@ -29,15 +29,11 @@ REREAD_CONFIDENCE = 0.85
 """Found on a second reading of a damaged scan: sure of the value, less of its place."""
 
 
-def _is_pdf(raw: bytes | None) -> bool:
-    return bool(raw) and b"%PDF-" in (raw or b"")[:1024]
-
-
 def needs_reread(doc_type: str, fields: Sequence[Field], raw: bytes | None) -> bool:
     """Whether the head of page 1 should be read again: a dated type without its date, from a
     scanned PDF (a text layer is complete already; reading it again adds nothing)."""
     name = DATE_FIELDS.get(doc_type)
-    if name is None or not _is_pdf(raw) or any(f.name == name for f in fields):
+    if name is None or not looks_like_pdf(raw) or any(f.name == name for f in fields):
         return False
     assert raw is not None
     try:
