@@ -778,6 +778,7 @@ def run_understand_stage(ctx: Context, document_id: int) -> Understanding:
         raw=raw,
         words=_load_words(ctx, words_key),
         settings=ctx.settings.understand,
+        ocr=ctx.settings.ocr,
     )
     cls = result.classification
     with ctx.catalog.session() as session:

@@ -265,7 +265,9 @@ def evaluate_samples(
             report = reports[channel]
             pdf = path.read_bytes()
             pages, words = _pdf_pages(pdf, ocr)
-            result = understand_document(pages, clients, raw=pdf, words=words, settings=settings)
+            result = understand_document(
+                pages, clients, raw=pdf, words=words, settings=settings, ocr=ocr
+            )
             if channel == "scanned" and doc.get("page_texts"):
                 report.add_text(scan_condition(doc), "\n".join(doc["page_texts"]), "\n".join(pages))
             got_type = result.classification.label

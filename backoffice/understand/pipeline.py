@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from backoffice.config import UnderstandSettings
+from backoffice.config import OcrSettings, UnderstandSettings
 
 from .einvoice import INCOMPLETE_FLAG, read_einvoice
 from .extract import extract_fields
@@ -80,12 +80,14 @@ def _with_girocode(doc_type: str, fields: list[Field], raw: bytes | None) -> lis
     return with_girocode(doc_type, fields, codes) if codes else fields
 
 
-def _with_reread_date(doc_type: str, fields: list[Field], raw: bytes | None) -> list[Field]:
+def _with_reread_date(
+    doc_type: str, fields: list[Field], raw: bytes | None, ocr: OcrSettings | None
+) -> list[Field]:
     """Add the document's date from a second, line-by-line reading of the head of a scanned
     page 1 when the first reading lost it (see :mod:`.reread`)."""
     if raw is None or not needs_reread(doc_type, fields, raw):
         return fields
-    found = date_from_head(doc_type, reread_head(raw))
+    found = date_from_head(doc_type, reread_head(raw, ocr))
     return [*fields, found] if found is not None else fields
 
 
@@ -98,12 +100,14 @@ def understand_document(
     raw: bytes | None = None,
     words: Sequence[Sequence[WordLike]] | None = None,
     settings: UnderstandSettings | None = None,
+    ocr: OcrSettings | None = None,
 ) -> Understanding:
     """Classify, route, extract and validate one document.
 
     ``pages`` are the page texts, ``raw`` the original file's bytes (to find e-invoice XML and,
     for a payment document without a usable IBAN in its text, the GiroCode), ``words`` the word
-    boxes per page if the text stage has them.
+    boxes per page if the text stage has them. ``ocr`` is used when a scan's lost date is read
+    again (languages, time limit).
     """
     settings = settings or UnderstandSettings()
     einvoice = read_einvoice(raw) if raw else None
@@ -145,7 +149,7 @@ def understand_document(
         pages, classification.label, words=words, subtype=classification.subtype
     )
     fields = _with_girocode(classification.label, fields, raw)
-    fields = _with_reread_date(classification.label, fields, raw)
+    fields = _with_reread_date(classification.label, fields, raw, ocr)
     routing = _route(
         pages,
         clients,
