@@ -194,7 +194,7 @@ MEDIA_TYPES = {
     ".tif": "image/tiff",
     ".tiff": "image/tiff",
     ".json": "application/json",
-    ".csv": "text/csv",
+    ".csv": "text/csv; charset=windows-1252",
     ".xml": "application/xml",
     ".zip": "application/zip",
     ".txt": "text/plain",
@@ -202,4 +202,6 @@ MEDIA_TYPES = {
 
 
 def media_type_for(key: str) -> str:
+    """The media type a stored file is served with. CSV files in the archive are DATEV exports,
+    which the format writes in Windows-1252; without the charset the browser is told UTF-8."""
     return MEDIA_TYPES.get(Path(key).suffix.lower(), "application/octet-stream")

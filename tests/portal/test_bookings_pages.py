@@ -82,6 +82,7 @@ def test_accountant_approves_corrects_and_exports(world: World, client_for: Clie
     assert any("Belege_2024-03" in n for n in names)
     download = carla.get(f"/exporte/ALPHA/{extf_name}")
     assert download.status_code == 200
+    assert download.headers["content-type"] == "text/csv; charset=windows-1252"
     (row,) = parse_extf(download.content).bookings()
     assert (row.contra_account, row.text, row.belegfeld1) == (4940, "Fachbuch", "RE-1001")
 
